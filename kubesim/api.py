@@ -1,0 +1,453 @@
+"""REST semantics of the apiserver over the store: create, read, update, patch, delete, watch.
+
+The HTTP layer (``server.py``) only parses requests and writes answers; everything a client can
+observe about a write (validation, defaulting, admission, field ownership, dry runs, finalizers)
+is decided here so it can be tested without a socket.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import yaml
+
+from kubesim import defaults, managed_fields, patch, validation
+from kubesim.errors import (
+    ApiError,
+    already_exists,
+    bad_request,
+    conflict,
+    invalid,
+    method_not_allowed,
+    namespace_terminating,
+    not_found,
+    unsupported_media_type,
+)
+from kubesim.media import content_type
+from kubesim.names import random_suffix
+from kubesim.protobuf import ProtobufDecodeError, decode_object
+from kubesim.resources import Resource, by_plural
+from kubesim.routing import Target
+from kubesim.scenario import Scenario
+from kubesim.selectors import FieldSelector, LabelSelector, SelectorError
+from kubesim.store import Store, editable, timestamp
+from kubesim.strategy import Allocator, prepare_create, prepare_update
+
+JSON = dict[str, Any]
+Query = dict[str, str]
+
+NAMESPACES = by_plural("namespaces")
+STORAGE_CLASSES = by_plural("storageclasses", "storage.k8s.io")
+# Kinds whose removal waits for a controller even when no finalizer is left.
+_REMOVED_BY_CONTROLLER = {"Pod", "Namespace"}
+# Longest a watch stays open when the client gives no timeoutSeconds.
+_MAX_WATCH_SECONDS = 1800.0
+
+
+def _json_body(raw: bytes) -> JSON:
+    try:
+        body = json.loads(raw)
+    except (ValueError, UnicodeDecodeError):
+        try:
+            body = yaml.safe_load(raw)
+        except yaml.YAMLError as error:
+            raise bad_request(f"the body of the request could not be decoded: {error}") from error
+    if not isinstance(body, dict):
+        raise bad_request("the body of the request must be an object")
+    return body
+
+
+def decode_body(raw: bytes, header: str) -> JSON:
+    """A request body as JSON, whatever encoding kubectl chose for it."""
+    media = content_type(header)
+    if media == "application/vnd.kubernetes.protobuf":
+        try:
+            return decode_object(raw)
+        except ProtobufDecodeError as error:
+            raise bad_request(f"unable to decode protobuf body: {error}") from error
+    if media in ("application/json", "application/yaml", ""):
+        return _json_body(raw)
+    raise unsupported_media_type(media)
+
+
+class Api:
+    """The resource endpoints of one simulated cluster."""
+
+    def __init__(self, store: Store, scenario: Scenario, logs: Callable[[Target, Query], str]):
+        self.store = store
+        self.scenario = scenario
+        self.allocator = Allocator()
+        self._logs = logs
+
+    # reads ---------------------------------------------------------------------------------
+
+    def get(self, target: Target, query: Query) -> JSON | str:
+        if target.subresource == "log":
+            self.store.require(target.resource, target.namespace, target.name)
+            return self._logs(target, query)
+        return self.store.require(target.resource, target.namespace, target.name)
+
+    def _matcher(self, target: Target, query: Query) -> Callable[[JSON], bool]:
+        try:
+            labels = LabelSelector.parse(query.get("labelSelector", ""))
+            fields = FieldSelector.parse(query.get("fieldSelector", ""), target.resource.kind)
+        except SelectorError as error:
+            raise bad_request(str(error)) from error
+
+        def matches(obj: JSON) -> bool:
+            return labels.matches(obj["metadata"].get("labels") or {}) and fields.matches(obj)
+
+        return matches
+
+    def list(self, target: Target, query: Query) -> JSON:
+        matches = self._matcher(target, query)
+        items, resource_version = self.store.list(target.resource, target.namespace)
+        resource = target.resource
+        return {
+            "kind": f"{resource.kind}List",
+            "apiVersion": resource.group_version,
+            "metadata": {"resourceVersion": str(resource_version)},
+            "items": [_with_type(resource, o) for o in items if matches(o)],
+        }
+
+    def watch(
+        self, target: Target, query: Query, stopped: Callable[[], bool]
+    ) -> Iterator[JSON]:
+        """The events of a watch, as the apiserver streams them, until timeout or ``stopped``."""
+        resource = target.resource
+        matches = self._matcher(target, query)
+        timeout = float(query.get("timeoutSeconds") or _MAX_WATCH_SECONDS)
+        deadline = time.monotonic() + min(timeout, _MAX_WATCH_SECONDS)
+        requested = query.get("resourceVersion", "")
+        initial = query.get("sendInitialEvents") == "true"
+        visible: set[tuple[str, str]] = set()
+
+        def in_scope(obj: JSON) -> bool:
+            return not target.namespace or obj["metadata"].get("namespace") == target.namespace
+
+        if initial or requested in ("", "0"):
+            items, last = self.store.list(resource, target.namespace)
+            for obj in items:
+                if matches(obj):
+                    visible.add(_key(obj))
+                    yield {"type": "ADDED", "object": _with_type(resource, obj)}
+            if initial and query.get("allowWatchBookmarks") == "true":
+                yield _bookmark(resource, last, initial_events_end=True)
+        else:
+            last = int(requested)
+        while not stopped():
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return
+            self.store.wait_for_change(last, min(remaining, 0.5))
+            with self.store.lock:
+                changes = self.store.changes_after(resource, last)
+                last = self.store.resource_version
+            if changes is None:
+                yield {"type": "ERROR", "object": _expired(last)}
+                return
+            for change in changes:
+                obj = change.obj
+                if not in_scope(obj):
+                    continue
+                event_type = _visible_type(change.type, matches(obj), _key(obj), visible)
+                if event_type:
+                    yield {"type": event_type, "object": _with_type(resource, obj)}
+
+    # writes --------------------------------------------------------------------------------
+
+    def _check_namespace(self, target: Target, name: str) -> None:
+        if not target.resource.namespaced:
+            return
+        namespace = self.store.get(NAMESPACES, "", target.namespace)
+        if namespace is None:
+            raise not_found(NAMESPACES, target.namespace)
+        if namespace["metadata"].get("deletionTimestamp"):
+            raise namespace_terminating(target.resource, name, target.namespace)
+
+    def _validate(self, resource: Resource, obj: JSON, query: Query, operation: str) -> list[str]:
+        """Strict decoding and validity checks; returns the warnings of ``fieldValidation=Warn``."""
+        unknown = validation.unknown_fields(obj, self.scenario.kubernetes_version)
+        mode = query.get("fieldValidation", "Warn")
+        warnings: list[str] = []
+        if unknown and mode == "Strict":
+            raise bad_request(
+                validation.strict_decoding_message(
+                    obj.get("kind", resource.kind), obj.get("apiVersion", ""), unknown, operation
+                )
+            )
+        if unknown and mode == "Warn":
+            warnings = [f'unknown field "{path}"' for path in unknown]
+        errors = validation.invalid(obj)
+        if errors:
+            name = obj["metadata"].get("name", "")
+            message = validation.invalid_message(obj.get("kind", resource.kind), name, errors)
+            raise invalid(resource, resource.kind, name, message.split(" is invalid: ", 1)[-1],
+                          [e.cause() for e in errors])
+        return warnings
+
+    def _check_type(self, resource: Resource, obj: JSON) -> None:
+        if obj.get("kind") not in (None, resource.kind) or obj.get("apiVersion") not in (
+            None,
+            resource.group_version,
+        ):
+            raise bad_request(
+                f"the API version in the data ({obj.get('apiVersion')}) does not match the "
+                f"expected API version ({resource.group_version})"
+            )
+        obj["kind"] = resource.kind
+        obj["apiVersion"] = resource.group_version
+
+    def _scope(self, target: Target, obj: JSON) -> None:
+        meta = obj.setdefault("metadata", {})
+        if target.resource.namespaced:
+            if meta.get("namespace", target.namespace) != target.namespace:
+                raise bad_request(
+                    "the namespace of the provided object does not match the namespace sent "
+                    "on the request"
+                )
+            meta["namespace"] = target.namespace
+        else:
+            meta.pop("namespace", None)
+
+    def create(self, target: Target, body: JSON, query: Query, manager: str) -> tuple[JSON, list[str]]:
+        resource = target.resource
+        if not target.is_collection:
+            raise method_not_allowed()
+        obj = editable(body)
+        self._check_type(resource, obj)
+        self._scope(target, obj)
+        meta = obj["metadata"]
+        if not meta.get("name") and meta.get("generateName"):
+            meta["name"] = meta["generateName"] + random_suffix()
+        if not meta.get("name"):
+            raise invalid(resource, resource.kind, "", "metadata.name: Required value: name or "
+                          "generateName is required", [])
+        for server_field in ("uid", "resourceVersion", "creationTimestamp", "generation",
+                             "deletionTimestamp", "managedFields"):
+            meta.pop(server_field, None)
+        self._check_namespace(target, meta["name"])
+        warnings = self._validate(resource, obj, query, "create")
+        obj = defaults.apply_defaults(obj)
+        classes, _ = self.store.list(STORAGE_CLASSES)
+        prepare_create(resource, obj, self.allocator, classes)
+        obj = managed_fields.track_update(None, obj, manager=manager, now=timestamp())
+        if query.get("dryRun") == "All":
+            if self.store.get(resource, target.namespace, meta["name"]) is not None:
+                raise already_exists(resource, meta["name"])
+            meta = obj["metadata"]
+            meta.setdefault("uid", str(uuid.uuid4()))
+            meta.setdefault("creationTimestamp", timestamp())
+            return obj, warnings
+        return self.store.create(resource, obj), warnings
+
+    def _write(
+        self, target: Target, old: JSON, new: JSON, query: Query, manager: str, operation: str
+    ) -> tuple[JSON, list[str]]:
+        """Validate and store a new version of ``old`` (main resource or a subresource)."""
+        resource = target.resource
+        self._check_type(resource, new)
+        self._scope(target, new)
+        new["metadata"]["name"] = old["metadata"]["name"]
+        if target.subresource == "status":
+            status = new.get("status")
+            new = editable(old)
+            if status is not None:
+                new["status"] = status
+        elif "status" in old:
+            new["status"] = old["status"]
+        warnings = self._validate(resource, new, query, operation)
+        new = defaults.apply_defaults(new)
+        prepare_update(resource, old, new, self.allocator)
+        if operation != "apply":
+            new = managed_fields.track_update(
+                old, new, manager=manager, now=timestamp(), subresource=target.subresource
+            )
+        if query.get("dryRun") == "All":
+            return new, warnings
+        stored = self.store.replace(resource, new)
+        return self.finish_if_released(resource, stored), warnings
+
+    def finish_if_released(self, resource: Resource, obj: JSON) -> JSON:
+        """Remove an object being deleted once its last finalizer is gone."""
+        meta = obj["metadata"]
+        if (
+            meta.get("deletionTimestamp")
+            and not meta.get("finalizers")
+            and resource.kind not in _REMOVED_BY_CONTROLLER
+        ):
+            self.store.remove(resource, meta.get("namespace", ""), meta["name"])
+        return obj
+
+    def update(self, target: Target, body: JSON, query: Query, manager: str) -> tuple[JSON, list[str]]:
+        old = self.store.require(target.resource, target.namespace, target.name)
+        new = editable(body)
+        sent_version = new.get("metadata", {}).get("resourceVersion")
+        if sent_version and sent_version != old["metadata"]["resourceVersion"]:
+            raise conflict(
+                target.resource,
+                target.name,
+                "the object has been modified; please apply your changes to the latest "
+                "version and try again",
+            )
+        if target.subresource == "finalize":
+            finalized = editable(old)
+            finalized["spec"] = new.get("spec", {})
+            return self._write(target.__class__(target.resource, "", target.name), old,
+                               finalized, query, manager, "update")
+        return self._write(target, old, new, query, manager, "update")
+
+    def patch(
+        self, target: Target, raw: bytes, header: str, query: Query, manager: str
+    ) -> tuple[int, JSON, list[str]]:
+        media = content_type(header)
+        resource = target.resource
+        if media == "application/apply-patch+yaml":
+            return self._apply(target, _json_body(raw), query)
+        old = self.store.require(resource, target.namespace, target.name)
+        try:
+            if media == "application/merge-patch+json":
+                new = patch.json_merge_patch(old, _json_body(raw))
+            elif media == "application/strategic-merge-patch+json":
+                new = patch.strategic_merge_patch(old, _json_body(raw), resource.kind)
+            elif media == "application/json-patch+json":
+                ops = json.loads(raw)
+                new = patch.json_patch(old, ops)
+            else:
+                raise unsupported_media_type(media)
+        except patch.PatchError as error:
+            raise ApiError(422, "Invalid", str(error)) from error
+        stored, warnings = self._write(target, old, new, query, manager, "patch")
+        return 200, stored, warnings
+
+    def _apply(self, target: Target, config: JSON, query: Query) -> tuple[int, JSON, list[str]]:
+        resource = target.resource
+        manager = query.get("fieldManager", "")
+        if not manager:
+            raise bad_request("PATCH /apply requires fieldManager to be set")
+        self._check_type(resource, config)
+        self._scope(target, config)
+        config["metadata"]["name"] = target.name
+        live = self.store.get(resource, target.namespace, target.name)
+        try:
+            merged = managed_fields.server_side_apply(
+                live, config, manager=manager, force=query.get("force") == "true", now=timestamp()
+            )
+        except managed_fields.ApplyConflict as error:
+            raise ApiError(
+                409, "Conflict", error.message,
+                {"name": target.name, "kind": resource.plural, "causes": error.causes},
+            ) from error
+        if live is None:
+            created, warnings = self.create(
+                Target(resource, target.namespace), merged, query, manager
+            )
+            return 201, created, warnings
+        stored, warnings = self._write(target, live, merged, query, manager, "apply")
+        return 200, stored, warnings
+
+    def delete(self, target: Target, options: JSON, query: Query) -> JSON:
+        resource = target.resource
+        obj = self.store.require(resource, target.namespace, target.name)
+        if query.get("dryRun") == "All" or options.get("dryRun"):
+            return obj
+        meta = obj["metadata"]
+        if meta.get("deletionTimestamp"):
+            return obj
+        doomed = editable(obj)
+        doomed["metadata"]["deletionTimestamp"] = timestamp()
+        if resource.kind == "Namespace":
+            doomed["status"] = {"phase": "Terminating"}
+            return self.store.replace(resource, doomed)
+        if resource.kind == "Pod" or meta.get("finalizers"):
+            grace = options.get("gracePeriodSeconds")
+            if resource.kind == "Pod":
+                default_grace = obj.get("spec", {}).get("terminationGracePeriodSeconds", 30)
+                doomed["metadata"]["deletionGracePeriodSeconds"] = (
+                    default_grace if grace is None else grace
+                )
+            else:
+                doomed["metadata"]["deletionGracePeriodSeconds"] = 0
+            return self.store.replace(resource, doomed)
+        gone = self.store.remove(resource, target.namespace, target.name)
+        if resource.kind == "Service":
+            self.allocator.release(gone)
+        return _deleted_status(resource, gone)
+
+    def review_access(self, body: JSON) -> JSON:
+        """A SelfSubjectAccessReview: is the scenario's user allowed the verb it names?"""
+        attributes = body.get("spec", {}).get("resourceAttributes", {})
+        denied = any(
+            rule.verb in (attributes.get("verb"), "*")
+            and rule.resource in (attributes.get("resource"), "*")
+            and rule.namespace in ("", attributes.get("namespace", ""))
+            for rule in self.scenario.faults.forbidden
+        )
+        review = editable(body)
+        review["status"] = {"allowed": not denied}
+        if denied:
+            review["status"]["reason"] = "denied by the scenario's forbidden rules"
+        review.setdefault("metadata", {})["creationTimestamp"] = None
+        return review
+
+
+def _key(obj: JSON) -> tuple[str, str]:
+    meta = obj["metadata"]
+    return meta.get("namespace", ""), meta["name"]
+
+
+def _visible_type(
+    change: str, matching: bool, key: tuple[str, str], visible: set[tuple[str, str]]
+) -> str:
+    """The event a selector-filtered watch reports: objects entering or leaving the selection
+    appear as ADDED or DELETED, as the apiserver's watch cache reports them."""
+    was_visible = key in visible
+    if change == "DELETED" or not matching:
+        visible.discard(key)
+        return "DELETED" if was_visible else ""
+    visible.add(key)
+    return "MODIFIED" if was_visible else "ADDED"
+
+
+def _with_type(resource: Resource, obj: JSON) -> JSON:
+    if "kind" in obj:
+        return obj
+    return {"kind": resource.kind, "apiVersion": resource.group_version, **obj}
+
+
+def _bookmark(resource: Resource, resource_version: int, *, initial_events_end: bool) -> JSON:
+    meta: JSON = {"resourceVersion": str(resource_version)}
+    if initial_events_end:
+        meta["annotations"] = {"k8s.io/initial-events-end": "true"}
+    return {
+        "type": "BOOKMARK",
+        "object": {"kind": resource.kind, "apiVersion": resource.group_version, "metadata": meta},
+    }
+
+
+def _expired(resource_version: int) -> JSON:
+    return ApiError(
+        410, "Expired", f"too old resource version: {resource_version}"
+    ).status()
+
+
+def _deleted_status(resource: Resource, gone: JSON) -> JSON:
+    details: JSON = {
+        "name": gone["metadata"]["name"],
+        "kind": resource.plural,
+        "uid": gone["metadata"]["uid"],
+    }
+    if resource.group:
+        details["group"] = resource.group
+    return {
+        "kind": "Status",
+        "apiVersion": "v1",
+        "metadata": {},
+        "status": "Success",
+        "details": details,
+    }
+

@@ -1,0 +1,78 @@
+"""Command line: ``serve`` keeps an emulator up; ``run`` wraps one command around a fresh one."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+from kubesim.scenario import Scenario, ScenarioError
+from kubesim.sim import KubeSim
+
+
+def _scenario(path: str | None) -> Scenario:
+    if path is None:
+        return Scenario()
+    return Scenario.from_yaml(Path(path).read_text())
+
+
+def _serve(args: argparse.Namespace) -> int:
+    with KubeSim(_scenario(args.scenario), port=args.port) as sim:
+        if args.kubeconfig_out:
+            sim.write_kubeconfig(Path(args.kubeconfig_out))
+        print(f"kubesim serving {sim.url} (kubeconfig: {args.kubeconfig_out or sim.kubeconfig})",
+              flush=True)
+        stop = threading.Event()
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(signum, lambda *_: stop.set())
+        stop.wait()
+    return 0
+
+
+def _run(args: argparse.Namespace) -> int:
+    command = args.command[1:] if args.command[:1] == ["--"] else args.command
+    if not command:
+        print("kubesim run: give the command to run after --", file=sys.stderr)
+        return 2
+    with KubeSim(_scenario(args.scenario)) as sim:
+        if args.verbose:
+            print(f"kubesim: serving {sim.url}", file=sys.stderr)
+        env = sim.env
+        if args.keep_home:
+            env["HOME"] = os.environ.get("HOME", env["HOME"])
+        try:
+            return subprocess.call(command, env=env)
+        except FileNotFoundError:
+            print(f"kubesim run: command not found: {command[0]}", file=sys.stderr)
+            return 127
+        except KeyboardInterrupt:
+            return 130
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m kubesim",
+                                     description="A Kubernetes API emulator for kubectl.")
+    commands = parser.add_subparsers(dest="action", required=True)
+    serve = commands.add_parser("serve", help="serve until SIGINT/SIGTERM")
+    serve.add_argument("--port", type=int, default=0)
+    serve.add_argument("--scenario")
+    serve.add_argument("--kubeconfig-out")
+    serve.set_defaults(func=_serve)
+    run = commands.add_parser("run", help="run one command against a fresh emulator")
+    run.add_argument("--scenario")
+    run.add_argument("-v", "--verbose", action="store_true")
+    run.add_argument("--keep-home", action="store_true",
+                     help="use your HOME (and kubectl cache) instead of a private one")
+    run.add_argument("command", nargs=argparse.REMAINDER)
+    run.set_defaults(func=_run)
+    args = parser.parse_args(argv)
+    try:
+        code: int = args.func(args)
+    except ScenarioError as error:
+        print(f"kubesim: {error}", file=sys.stderr)
+        return 2
+    return code

@@ -1,0 +1,100 @@
+"""A minimal OpenAPI v3 document per group-version, just enough for kubectl to trust the server.
+
+kubectl downloads ``/openapi/v3`` before ``apply`` and ``--dry-run=server``: when the PATCH
+operation of a kind lists the ``fieldValidation`` parameter it sends ``fieldValidation=Strict``
+and leaves validation to the server (which we do, with the real schemas), instead of failing
+under ``--validate=strict`` for want of a schema.  The PATCH request bodies deliberately omit
+``strategic-merge-patch+json``: kubectl then computes client-side apply patches from its
+compiled-in Go types, whose merge keys are the real ones, rather than from schemas we would
+have to reproduce in full.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Any
+
+from kubesim.resources import RESOURCES, Resource
+
+JSON = dict[str, Any]
+
+_WRITE_PARAMS = ("dryRun", "fieldManager", "fieldValidation")
+_PATCH_TYPES = (
+    "application/apply-patch+yaml",
+    "application/json-patch+json",
+    "application/merge-patch+json",
+)
+
+
+def _params(names: tuple[str, ...]) -> list[JSON]:
+    return [{"name": n, "in": "query", "schema": {"type": "string"}} for n in names]
+
+
+def _operation(resource: Resource, action: str, params: tuple[str, ...] = ()) -> JSON:
+    operation: JSON = {
+        "operationId": f"{action}{resource.kind}",
+        "parameters": _params(params),
+        "responses": {"200": {"description": "OK"}},
+        "x-kubernetes-action": action,
+        "x-kubernetes-group-version-kind": {
+            "group": resource.group,
+            "version": resource.version,
+            "kind": resource.kind,
+        },
+    }
+    if action == "patch":
+        operation["requestBody"] = {
+            "content": {t: {"schema": {"type": "object"}} for t in _PATCH_TYPES}
+        }
+    return operation
+
+
+def _paths(resource: Resource) -> JSON:
+    prefix = f"/apis/{resource.group_version}" if resource.group else "/api/v1"
+    scope = "/namespaces/{namespace}" if resource.namespaced else ""
+    collection = f"{prefix}{scope}/{resource.plural}"
+    paths: JSON = {
+        collection: {
+            "get": _operation(resource, "list"),
+            "post": _operation(resource, "post", _WRITE_PARAMS),
+        }
+    }
+    if not resource.virtual:
+        paths[collection + "/{name}"] = {
+            "get": _operation(resource, "get"),
+            "put": _operation(resource, "put", _WRITE_PARAMS),
+            "patch": _operation(resource, "patch", (*_WRITE_PARAMS, "force")),
+            "delete": _operation(resource, "delete", ("dryRun",)),
+        }
+    return paths
+
+
+def _url_key(resource: Resource) -> str:
+    return f"apis/{resource.group_version}" if resource.group else "api/v1"
+
+
+def group_version_document(key: str) -> JSON | None:
+    """The OpenAPI document for ``api/v1`` or ``apis/{group}/{version}``, or None."""
+    resources = [r for r in RESOURCES if _url_key(r) == key]
+    if not resources:
+        return None
+    paths: JSON = {}
+    for resource in resources:
+        paths.update(_paths(resource))
+    return {
+        "openapi": "3.0.0",
+        "info": {"title": "Kubernetes", "version": "unversioned"},
+        "paths": paths,
+        "components": {"schemas": {}},
+    }
+
+
+def root_document() -> JSON:
+    """``/openapi/v3``: where each group-version's document lives, addressed by content hash."""
+    paths: JSON = {}
+    for key in dict.fromkeys(_url_key(r) for r in RESOURCES):
+        document = json.dumps(group_version_document(key), sort_keys=True).encode()
+        digest = hashlib.sha512(document).hexdigest()[:128].upper()
+        paths[key] = {"serverRelativeURL": f"/openapi/v3/{key}?hash={digest}"}
+    return {"paths": paths}

@@ -1,0 +1,314 @@
+"""The HTTP front of kubesim: request parsing, faults, and the shape of every answer.
+
+kubectl speaks HTTP/1.1 with keep-alive to an insecure ``http://`` server; watches are chunked
+JSON lines.  TCP_NODELAY is set because without it every request waits ~40 ms on Nagle.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+from kubesim import discovery, openapi, tables
+from kubesim.api import decode_body
+from kubesim.cluster import Cluster
+from kubesim.errors import ApiError, method_not_allowed, rbac_forbidden
+from kubesim.media import wants_table
+from kubesim.routing import Target, parse_resource_path
+
+JSON = dict[str, Any]
+_VERBS = {"POST": "create", "PUT": "update", "PATCH": "patch", "DELETE": "delete"}
+
+
+@dataclass(frozen=True)
+class LoggedRequest:
+    """One request as the server saw it, for tests and benchmarks."""
+
+    method: str
+    path: str
+    query: str
+    status: int
+    seconds: float
+    started: float
+    accept: str
+    content_type: str
+
+
+class Faults:
+    """Seeded fault injection: the same scenario fails the same requests in the same order."""
+
+    def __init__(self, cluster: Cluster) -> None:
+        self.config = cluster.scenario.faults
+        self._random = random.Random(self.config.seed)
+        self._lock = threading.Lock()
+
+    def draw(self) -> tuple[float, float]:
+        with self._lock:
+            return self._random.random(), self._random.random()
+
+
+class KubeSimServer(ThreadingHTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+    request_queue_size = 128
+
+    def __init__(self, address: tuple[str, int], cluster: Cluster) -> None:
+        super().__init__(address, Handler)
+        self.cluster = cluster
+        self.faults = Faults(cluster)
+        self.requests: list[LoggedRequest] = []
+        self.stopping = threading.Event()
+        self._log_lock = threading.Lock()
+
+    def log_request_done(self, entry: LoggedRequest) -> None:
+        with self._log_lock:
+            self.requests.append(entry)
+
+
+class Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True
+    server: KubeSimServer
+
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib's name
+        """Quiet: the request log is kept in memory, not printed."""
+
+    def do_GET(self) -> None:
+        self._handle("GET")
+
+    def do_POST(self) -> None:
+        self._handle("POST")
+
+    def do_PUT(self) -> None:
+        self._handle("PUT")
+
+    def do_PATCH(self) -> None:
+        self._handle("PATCH")
+
+    def do_DELETE(self) -> None:
+        self._handle("DELETE")
+
+    # plumbing ------------------------------------------------------------------------------
+
+    def _handle(self, method: str) -> None:
+        started = time.monotonic()
+        url = urlsplit(self.path)
+        query = {k: v[0] for k, v in parse_qs(url.query, keep_blank_values=True).items()}
+        length = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(length) if length else b""
+        self._status = 200
+        try:
+            if self._inject_faults():
+                return
+            self._route(method, url.path, query, body)
+        except ApiError as error:
+            self._send_json(error.code, error.status(), error.headers)
+        except (BrokenPipeError, ConnectionResetError):
+            self.close_connection = True
+        finally:
+            self.server.log_request_done(
+                LoggedRequest(
+                    method, url.path, url.query, self._status, time.monotonic() - started,
+                    started, self.headers.get("Accept", ""), self.headers.get("Content-Type", ""),
+                )
+            )
+
+    def _inject_faults(self) -> bool:
+        faults = self.server.faults
+        config = faults.config
+        if config.unauthorized:
+            raise ApiError(401, "Unauthorized", "Unauthorized")
+        if not config.any_random or self.path.startswith(("/version", "/api?", "/openapi")):
+            return False
+        if config.latency:
+            time.sleep(config.latency)
+        error_draw, reset_draw = faults.draw()
+        if reset_draw < config.reset_rate:
+            self.close_connection = True
+            self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00")
+            self.connection.close()
+            self._status = 0
+            return True
+        if error_draw < config.error_rate and config.error_codes:
+            code = config.error_codes[int(error_draw / config.error_rate * len(config.error_codes)) % len(config.error_codes)]
+            reason = {429: "TooManyRequests", 503: "ServiceUnavailable"}.get(code, "InternalError")
+            message = {
+                429: "the server has received too many requests and has asked us to try again later",
+                503: "the server is currently unable to handle the request",
+            }.get(code, "an error on the server (\"injected fault\") has prevented the request from succeeding")
+            headers = {"Retry-After": str(config.retry_after)} if code in (429, 503) else {}
+            raise ApiError(code, reason, message, {"retryAfterSeconds": config.retry_after} if headers else None, headers)
+        return False
+
+    def _send(self, code: int, body: bytes, content_type: str, headers: dict[str, str] | None = None) -> None:
+        self._status = code
+        self.send_response(code)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(body)))
+        self.send_header("Cache-Control", "no-cache, private")
+        for name, value in (headers or {}).items():
+            self.send_header(name, value)
+        self.end_headers()
+        self.wfile.write(body)
+
+    def _send_json(self, code: int, obj: JSON, headers: dict[str, str] | None = None,
+                   content_type: str = "application/json") -> None:
+        self._send(code, json.dumps(obj, separators=(",", ":")).encode(), content_type, headers)
+
+    def _warning_headers(self, warnings: list[str]) -> dict[str, str]:
+        # http.server cannot repeat a header through a dict; kubectl splits on commas.
+        if not warnings:
+            return {}
+        return {"Warning": ", ".join(f'299 - {json.dumps(w)}' for w in warnings)}
+
+    # routing -------------------------------------------------------------------------------
+
+    def _route(self, method: str, path: str, query: dict[str, str], body: bytes) -> None:
+        cluster = self.server.cluster
+        accept = self.headers.get("Accept", "")
+        path = path.rstrip("/") or "/"
+        if method == "GET" and self._discovery(path, accept):
+            return
+        target = parse_resource_path(path)
+        if target is None:
+            raise ApiError(404, "NotFound", "the server could not find the requested resource")
+        self._authorize(method, target, query)
+        api = cluster.api
+        manager = query.get("fieldManager") or self.headers.get("User-Agent", "unknown").split("/")[0]
+        if method == "GET":
+            if target.subresource == "log":
+                self._send(200, str(api.get(target, query)).encode(), "text/plain")
+            elif target.is_collection and query.get("watch") in ("true", "1"):
+                self._watch(target, query, accept)
+            elif target.is_collection:
+                listed = api.list(target, query)
+                self._send_listed(target, listed, accept)
+            else:
+                obj = api.get(target, query)
+                assert isinstance(obj, dict)
+                self._send_object(target, obj, accept)
+        elif method == "POST":
+            decoded = decode_body(body, self.headers.get("Content-Type", ""))
+            if target.resource.virtual:
+                self._send_json(201, api.review_access(decoded))
+                return
+            created, warnings = api.create(target, decoded, query, manager)
+            self._send_json(201, created, self._warning_headers(warnings))
+        elif method == "PUT":
+            decoded = decode_body(body, self.headers.get("Content-Type", ""))
+            updated, warnings = api.update(target, decoded, query, manager)
+            self._send_json(200, updated, self._warning_headers(warnings))
+        elif method == "PATCH":
+            code, patched, warnings = api.patch(
+                target, body, self.headers.get("Content-Type", ""), query, manager
+            )
+            self._send_json(code, patched, self._warning_headers(warnings))
+        elif method == "DELETE":
+            options = decode_body(body, "application/json") if body else {}
+            self._send_json(200, api.delete(target, options, query))
+        else:
+            raise method_not_allowed()
+
+    def _authorize(self, method: str, target: Target, query: dict[str, str]) -> None:
+        if method == "GET":
+            verb = "get" if target.name else ("watch" if query.get("watch") else "list")
+        else:
+            verb = _VERBS.get(method, method.lower())
+        resource = target.resource
+        plural = f"{resource.plural}/{target.subresource}" if target.subresource else resource.plural
+        for rule in self.server.cluster.scenario.faults.forbidden:
+            if rule.verb in (verb, "*") and rule.resource in (resource.plural, plural, "*") and (
+                not rule.namespace or rule.namespace == target.namespace
+            ):
+                raise rbac_forbidden(resource, target.name, verb, target.namespace,
+                                     self.server.cluster.scenario.user)
+
+    def _discovery(self, path: str, accept: str) -> bool:
+        cluster = self.server.cluster
+        if path == "/version":
+            self._send_json(200, discovery.version_info(cluster.scenario.kubernetes_version))
+        elif path in ("/healthz", "/livez", "/readyz"):
+            self._send(200, b"ok", "text/plain")
+        elif path in ("/api", "/apis") and discovery.wants_aggregated(accept):
+            self._send_json(200, discovery.aggregated_discovery(core=path == "/api"), None,
+                            discovery.AGGREGATED_CONTENT_TYPE)
+        elif path == "/api":
+            host = f"{self.server.server_address[0]}:{self.server.server_address[1]}"
+            self._send_json(200, discovery.legacy_api_versions(str(host)))
+        elif path == "/apis":
+            self._send_json(200, discovery.api_group_list())
+        elif path == "/openapi/v3":
+            self._send_json(200, openapi.root_document())
+        elif path.startswith("/openapi/v3/"):
+            document = openapi.group_version_document(path[len("/openapi/v3/"):])
+            if document is None:
+                raise ApiError(404, "NotFound", "the server could not find the requested resource")
+            self._send_json(200, document)
+        elif path == "/openapi/v2":
+            raise ApiError(404, "NotFound", "the server could not find the requested resource")
+        else:
+            parts = path.strip("/").split("/")
+            if parts[0] == "api" and len(parts) == 2:
+                listing = discovery.api_resource_list("", parts[1])
+            elif parts[0] == "apis" and len(parts) == 3:
+                listing = discovery.api_resource_list(parts[1], parts[2])
+            else:
+                return False
+            if listing is None:
+                raise ApiError(404, "NotFound", "the server could not find the requested resource")
+            self._send_json(200, listing)
+        return True
+
+    def _send_object(self, target: Target, obj: JSON, accept: str) -> None:
+        if wants_table(accept):
+            self._send_json(200, self._table(target, [obj]))
+        else:
+            self._send_json(200, obj)
+
+    def _send_listed(self, target: Target, listed: JSON, accept: str) -> None:
+        if wants_table(accept):
+            self._send_json(200, self._table(target, listed["items"], listed["metadata"]["resourceVersion"]))
+        else:
+            self._send_json(200, listed)
+
+    def _table(self, target: Target, objects: list[JSON], resource_version: str = "") -> JSON:
+        return tables.to_table(
+            target.resource.kind, objects, now=datetime.now(timezone.utc),
+            resource_version=resource_version,
+        )
+
+    def _watch(self, target: Target, query: dict[str, str], accept: str) -> None:
+        as_table = wants_table(accept)
+        self._status = 200
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Transfer-Encoding", "chunked")
+        self.send_header("Cache-Control", "no-cache, private")
+        self.end_headers()
+        cut_after = self.server.faults.config.watch_cut_after
+        cut_at = time.monotonic() + cut_after if cut_after else None
+        events: Iterator[JSON] = self.server.cluster.api.watch(
+            target, query, lambda: self.server.stopping.is_set()
+            or (cut_at is not None and time.monotonic() > cut_at)
+        )
+        try:
+            for event in events:
+                if as_table and event["type"] in ("ADDED", "MODIFIED", "DELETED"):
+                    event = {"type": event["type"], "object": self._table(target, [event["object"]])}
+                line = json.dumps(event, separators=(",", ":")).encode() + b"\n"
+                self.wfile.write(b"%x\r\n%s\r\n" % (len(line), line))
+                self.wfile.flush()
+            self.wfile.write(b"0\r\n\r\n")
+            self.wfile.flush()
+        except (BrokenPipeError, ConnectionResetError):
+            pass
+        self.close_connection = True
