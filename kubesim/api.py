@@ -21,7 +21,6 @@ from kubesim.errors import (
     already_exists,
     bad_request,
     conflict,
-    invalid,
     method_not_allowed,
     namespace_terminating,
     not_found,
@@ -34,13 +33,14 @@ from kubesim.resources import Resource, by_plural
 from kubesim.routing import Target
 from kubesim.scenario import Scenario
 from kubesim.selectors import FieldSelector, LabelSelector, SelectorError
-from kubesim.store import Store, editable, timestamp
+from kubesim.store import Change, Store, editable, timestamp
 from kubesim.strategy import Allocator, prepare_create, prepare_update
 
 JSON = dict[str, Any]
 Query = dict[str, str]
 
 NAMESPACES = by_plural("namespaces")
+_PATCH_REASONS = {400: "BadRequest", 422: "Invalid", 500: "InternalError"}
 STORAGE_CLASSES = by_plural("storageclasses", "storage.k8s.io")
 # Kinds whose removal waits for a controller even when no finalizer is left.
 _REMOVED_BY_CONTROLLER = {"Pod", "Namespace"}
@@ -124,7 +124,6 @@ class Api:
         deadline = time.monotonic() + min(timeout, _MAX_WATCH_SECONDS)
         requested = query.get("resourceVersion", "")
         initial = query.get("sendInitialEvents") == "true"
-        visible: set[tuple[str, str]] = set()
 
         def in_scope(obj: JSON) -> bool:
             return not target.namespace or obj["metadata"].get("namespace") == target.namespace
@@ -133,7 +132,6 @@ class Api:
             items, last = self.store.list(resource, target.namespace)
             for obj in items:
                 if matches(obj):
-                    visible.add(_key(obj))
                     yield {"type": "ADDED", "object": _with_type(resource, obj)}
             if initial and query.get("allowWatchBookmarks") == "true":
                 yield _bookmark(resource, last, initial_events_end=True)
@@ -154,7 +152,7 @@ class Api:
                 obj = change.obj
                 if not in_scope(obj):
                     continue
-                event_type = _visible_type(change.type, matches(obj), _key(obj), visible)
+                event_type = _filtered_type(change, matches)
                 if event_type:
                     yield {"type": event_type, "object": _with_type(resource, obj)}
 
@@ -169,25 +167,28 @@ class Api:
         if namespace["metadata"].get("deletionTimestamp"):
             raise namespace_terminating(target.resource, name, target.namespace)
 
-    def _validate(self, resource: Resource, obj: JSON, query: Query, operation: str) -> list[str]:
-        """Strict decoding and validity checks; returns the warnings of ``fieldValidation=Warn``."""
-        unknown = validation.unknown_fields(obj, self.scenario.kubernetes_version)
-        mode = query.get("fieldValidation", "Warn")
+    def _validate(
+        self, resource: Resource, obj: JSON, query: Query, operation: str, sent: Any = None
+    ) -> list[str]:
+        """Decoding and validity checks in the apiserver's order; returns the warnings that
+        ``fieldValidation=Warn`` (the server's default) turns unknown fields into."""
+        kind, api_version = obj.get("kind", resource.kind), obj.get("apiVersion", "")
+        bad_quantity = validation.quantity_error(obj)
+        if bad_quantity:
+            raise validation.cannot_handle(kind, api_version, bad_quantity)
         warnings: list[str] = []
-        if unknown and mode == "Strict":
-            raise bad_request(
-                validation.strict_decoding_message(
-                    obj.get("kind", resource.kind), obj.get("apiVersion", ""), unknown, operation
+        if operation != "apply":
+            unknown = validation.unknown_fields(obj, self.scenario.kubernetes_version)
+            mode = query.get("fieldValidation", "Warn")
+            if unknown and mode == "Strict":
+                raise validation.strict_decoding_failure(
+                    kind, api_version, unknown, operation, patch=sent
                 )
-            )
-        if unknown and mode == "Warn":
-            warnings = [f'unknown field "{path}"' for path in unknown]
+            if unknown and mode == "Warn":
+                warnings = [f'unknown field "{path}"' for path in unknown]
         errors = validation.invalid(obj)
         if errors:
-            name = obj["metadata"].get("name", "")
-            message = validation.invalid_message(obj.get("kind", resource.kind), name, errors)
-            raise invalid(resource, resource.kind, name, message.split(" is invalid: ", 1)[-1],
-                          [e.cause() for e in errors])
+            raise validation.invalid_failure(kind, obj["metadata"].get("name", ""), errors)
         return warnings
 
     def _check_type(self, resource: Resource, obj: JSON) -> None:
@@ -214,7 +215,11 @@ class Api:
         else:
             meta.pop("namespace", None)
 
-    def create(self, target: Target, body: JSON, query: Query, manager: str) -> tuple[JSON, list[str]]:
+    def create(
+        self, target: Target, body: JSON, query: Query, manager: str, *, applied: bool = False
+    ) -> tuple[JSON, list[str]]:
+        """POST: a new object.  ``applied`` objects come from server-side apply and already
+        carry their Apply ownership, so no Update entry is recorded for them."""
         resource = target.resource
         if not target.is_collection:
             raise method_not_allowed()
@@ -225,17 +230,20 @@ class Api:
         if not meta.get("name") and meta.get("generateName"):
             meta["name"] = meta["generateName"] + random_suffix()
         if not meta.get("name"):
-            raise invalid(resource, resource.kind, "", "metadata.name: Required value: name or "
-                          "generateName is required", [])
+            raise validation.invalid_failure(resource.kind, "", [validation.FieldError(
+                "FieldValueRequired", "metadata.name", detail="name or generateName is required")])
         for server_field in ("uid", "resourceVersion", "creationTimestamp", "generation",
-                             "deletionTimestamp", "managedFields"):
+                             "deletionTimestamp"):
             meta.pop(server_field, None)
+        if not applied:
+            meta.pop("managedFields", None)
         self._check_namespace(target, meta["name"])
         warnings = self._validate(resource, obj, query, "create")
         obj = defaults.apply_defaults(obj)
         classes, _ = self.store.list(STORAGE_CLASSES)
         prepare_create(resource, obj, self.allocator, classes)
-        obj = managed_fields.track_update(None, obj, manager=manager, now=timestamp())
+        if not applied:
+            obj = managed_fields.track_update(None, obj, manager=manager, now=timestamp())
         if query.get("dryRun") == "All":
             if self.store.get(resource, target.namespace, meta["name"]) is not None:
                 raise already_exists(resource, meta["name"])
@@ -246,7 +254,14 @@ class Api:
         return self.store.create(resource, obj), warnings
 
     def _write(
-        self, target: Target, old: JSON, new: JSON, query: Query, manager: str, operation: str
+        self,
+        target: Target,
+        old: JSON,
+        new: JSON,
+        query: Query,
+        manager: str,
+        operation: str,
+        sent: Any = None,
     ) -> tuple[JSON, list[str]]:
         """Validate and store a new version of ``old`` (main resource or a subresource)."""
         resource = target.resource
@@ -260,7 +275,7 @@ class Api:
                 new["status"] = status
         elif "status" in old:
             new["status"] = old["status"]
-        warnings = self._validate(resource, new, query, operation)
+        warnings = self._validate(resource, new, query, operation, sent)
         new = defaults.apply_defaults(new)
         prepare_update(resource, old, new, self.allocator)
         if operation != "apply":
@@ -311,17 +326,19 @@ class Api:
         old = self.store.require(resource, target.namespace, target.name)
         try:
             if media == "application/merge-patch+json":
-                new = patch.json_merge_patch(old, _json_body(raw))
+                sent = _json_body(raw)
+                new = patch.json_merge_patch(old, sent)
             elif media == "application/strategic-merge-patch+json":
-                new = patch.strategic_merge_patch(old, _json_body(raw), resource.kind)
+                sent = _json_body(raw)
+                new = patch.strategic_merge_patch(old, sent, resource.kind)
             elif media == "application/json-patch+json":
-                ops = json.loads(raw)
-                new = patch.json_patch(old, ops)
+                sent = json.loads(raw)
+                new = patch.json_patch(old, sent)
             else:
                 raise unsupported_media_type(media)
         except patch.PatchError as error:
-            raise ApiError(422, "Invalid", str(error)) from error
-        stored, warnings = self._write(target, old, new, query, manager, "patch")
+            raise ApiError(error.code, _PATCH_REASONS.get(error.code, ""), error.message) from error
+        stored, warnings = self._write(target, old, new, query, manager, "patch", sent)
         return 200, stored, warnings
 
     def _apply(self, target: Target, config: JSON, query: Query) -> tuple[int, JSON, list[str]]:
@@ -332,6 +349,9 @@ class Api:
         self._check_type(resource, config)
         self._scope(target, config)
         config["metadata"]["name"] = target.name
+        undeclared = validation.typed_patch_error(config, self.scenario.kubernetes_version)
+        if undeclared is not None:
+            raise undeclared
         live = self.store.get(resource, target.namespace, target.name)
         try:
             merged = managed_fields.server_side_apply(
@@ -344,7 +364,7 @@ class Api:
             ) from error
         if live is None:
             created, warnings = self.create(
-                Target(resource, target.namespace), merged, query, manager
+                Target(resource, target.namespace), merged, query, manager, applied=True
             )
             return 201, created, warnings
         stored, warnings = self._write(target, live, merged, query, manager, "apply")
@@ -388,29 +408,22 @@ class Api:
             for rule in self.scenario.faults.forbidden
         )
         review = editable(body)
+        # RBAC gives no reason for a plain denial, so `kubectl auth can-i` prints only "no".
         review["status"] = {"allowed": not denied}
-        if denied:
-            review["status"]["reason"] = "denied by the scenario's forbidden rules"
         review.setdefault("metadata", {})["creationTimestamp"] = None
         return review
 
 
-def _key(obj: JSON) -> tuple[str, str]:
-    meta = obj["metadata"]
-    return meta.get("namespace", ""), meta["name"]
-
-
-def _visible_type(
-    change: str, matching: bool, key: tuple[str, str], visible: set[tuple[str, str]]
-) -> str:
-    """The event a selector-filtered watch reports: objects entering or leaving the selection
-    appear as ADDED or DELETED, as the apiserver's watch cache reports them."""
-    was_visible = key in visible
-    if change == "DELETED" or not matching:
-        visible.discard(key)
-        return "DELETED" if was_visible else ""
-    visible.add(key)
-    return "MODIFIED" if was_visible else "ADDED"
+def _filtered_type(change: Change, matches: Callable[[JSON], bool]) -> str:
+    """The event a selector-filtered watch reports, as the apiserver's watch cache does:
+    an object entering the selection is ADDED, one leaving it DELETED."""
+    now = change.type != "DELETED" and matches(change.obj)
+    before = change.previous is not None and matches(change.previous)
+    if change.type == "DELETED":
+        return "DELETED" if before or matches(change.obj) else ""
+    if now:
+        return "MODIFIED" if before else "ADDED"
+    return "DELETED" if before else ""
 
 
 def _with_type(resource: Resource, obj: JSON) -> JSON:

@@ -43,6 +43,8 @@ class ApiError(Exception):
         }
         if self.details is not None:
             body["details"] = self.details
+        if not self.reason:
+            del body["reason"]  # an internal error the apiserver does not classify
         return body
 
 
@@ -114,16 +116,6 @@ def namespace_terminating(resource: Resource, name: str, namespace: str) -> ApiE
         }
     ]
     return error
-
-
-def invalid(resource: Resource, kind: str, name: str, message: str, causes: list[JSON]) -> ApiError:
-    group_kind = f"{kind}.{resource.group}" if resource.group else kind
-    return ApiError(
-        422,
-        "Invalid",
-        f'{group_kind} "{name}" is invalid: {message}',
-        {**_details(resource, name, kind=kind), "causes": causes},
-    )
 
 
 def method_not_allowed() -> ApiError:

@@ -411,7 +411,7 @@ class _StrategicMerge:
     ) -> list[Any]:
         semantics = list_semantics(self.kind, path)
         if semantics.list_type == "atomic" and not is_delete_list:
-            return _discard_nulls(patch)
+            return [_discard_nulls(item) for item in patch]
         return self._merge_slice(original, patch, semantics.merge_key or "", path, is_delete_list)
 
     def _merge_slice(

@@ -205,10 +205,32 @@ def _secret(fields: list[_Field]) -> dict[str, Any]:
     return body
 
 
+def _self_subject_access_review(fields: list[_Field]) -> dict[str, Any]:
+    """What `kubectl auth can-i` asks: spec.resourceAttributes (namespace=1, verb=2, group=3,
+    version=4, resource=5, subresource=6, name=7) or spec.nonResourceAttributes (path=1, verb=2)."""
+    spec_fields = _submessage(fields, 2)
+    spec: dict[str, Any] = {}
+    for key, number, names in (
+        ("resourceAttributes", 1, ("namespace", "verb", "group", "version", "resource",
+                                   "subresource", "name")),
+        ("nonResourceAttributes", 2, ("path", "verb")),
+    ):
+        if _last(spec_fields, number) is None:
+            continue
+        attribute_fields = _submessage(spec_fields, number)
+        attributes: dict[str, Any] = {}
+        for index, name in enumerate(names, start=1):
+            if (field := _last(attribute_fields, index)) is not None:
+                _put(attributes, name, _text(field))
+        spec[key] = attributes
+    return {"spec": spec}
+
+
 _BODY_DECODERS: dict[tuple[str, str], Callable[[list[_Field]], dict[str, Any]]] = {
     ("v1", "Namespace"): _namespace,
     ("v1", "ConfigMap"): _config_map,
     ("v1", "Secret"): _secret,
+    ("authorization.k8s.io/v1", "SelfSubjectAccessReview"): _self_subject_access_review,
 }
 
 

@@ -52,6 +52,9 @@ class Change:
     type: str  # ADDED, MODIFIED, DELETED
     obj: JSON
     resource_version: int
+    # The version before this change: a filtered watch needs it to tell an object that
+    # leaves its selection (DELETED) from one that was never in it.
+    previous: JSON | None = None
 
 
 class Store:
@@ -72,8 +75,12 @@ class Store:
     def _bucket(self, resource: Resource) -> dict[Key, JSON]:
         return self._objects.setdefault(resource, {})
 
-    def _record(self, resource: Resource, change_type: str, obj: JSON) -> None:
-        self._history.append(Change(resource, change_type, obj, self._resource_version))
+    def _record(
+        self, resource: Resource, change_type: str, obj: JSON, previous: JSON | None = None
+    ) -> None:
+        self._history.append(
+            Change(resource, change_type, obj, self._resource_version, previous)
+        )
         if len(self._history) > 2 * HISTORY_LENGTH:
             del self._history[:HISTORY_LENGTH]
             self._trimmed = True
@@ -130,7 +137,7 @@ class Store:
                 return current
             self._stamp(obj)
             self._bucket(resource)[key] = obj
-            self._record(resource, "MODIFIED", obj)
+            self._record(resource, "MODIFIED", obj, current)
             return obj
 
     def remove(self, resource: Resource, namespace: str, name: str) -> JSON:
@@ -141,7 +148,7 @@ class Store:
                 raise not_found(resource, name)
             gone = editable(current)
             self._stamp(gone)
-            self._record(resource, "DELETED", gone)
+            self._record(resource, "DELETED", gone, current)
             return gone
 
     def changes_after(self, resource: Resource, resource_version: int) -> list[Change] | None:

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from importlib import resources
 from typing import Any
 
+from kubesim.errors import ApiError
 from kubesim.list_semantics import list_semantics
 
 JsonDict = dict[str, Any]
@@ -162,32 +163,6 @@ def strict_decoding_error(unknown: Sequence[str], duplicates: Sequence[str] = ()
     return "strict decoding error: " + ", ".join(parts)
 
 
-@dataclass(frozen=True)
-class ApiError:
-    """An error Status the server sends as is: HTTP ``code``, ``reason``, ``message``."""
-
-    code: int
-    reason: str
-    message: str
-    details: JsonDict | None = None
-
-    def status(self) -> JsonDict:
-        body: JsonDict = {
-            "kind": "Status",
-            "apiVersion": "v1",
-            "metadata": {},
-            "status": "Failure",
-            "message": self.message,
-            "reason": self.reason,
-            "code": self.code,
-        }
-        if self.details is not None:
-            body["details"] = self.details
-        if not self.reason:
-            del body["reason"]
-        return body
-
-
 def cannot_handle(kind: str, api_version: str, detail: str) -> ApiError:
     """400 for a create/update body the decoder rejects (strict errors, bad quantities):
     ``Deployment in version "v1" cannot be handled as a Deployment: <detail>``."""
@@ -196,16 +171,25 @@ def cannot_handle(kind: str, api_version: str, detail: str) -> ApiError:
     return ApiError(400, "BadRequest", message)
 
 
-def strict_patch_error(patch: Any, detail: str) -> ApiError:
-    """422 for a strategic-merge/merge/JSON patch whose result has unknown fields: the apiserver
-    reports the field ``patch`` invalid, with the patch printed as Go's ``%+v`` of a map."""
-    error = FieldError("FieldValueInvalid", "patch", GoValue(_go_plain(patch)), detail)
-    return ApiError(
-        422,
-        "Invalid",
-        f' "" is invalid: {error}',
-        {"causes": [error.cause()]},
-    )
+def strict_decoding_failure(
+    kind: str, api_version: str, paths: Sequence[str], operation: str, *, patch: Any = None
+) -> ApiError:
+    """The error fieldValidation=Strict gives for unknown ``paths``, which depends on the verb:
+    create/update: 400 ``<Kind> in version "v1" cannot be handled as a <Kind>: strict decoding
+    error: unknown field "spec.foo"``; patch (strategic/merge/JSON): 422 on the field ``patch``,
+    the decoded ``patch`` printed as Go's ``%+v``.  (Apply is ``typed_patch_error``.)"""
+    detail = strict_decoding_error(paths)
+    if operation != "patch":
+        return cannot_handle(kind, api_version, detail)
+    error = FieldError("FieldValueInvalid", "patch", _go_plain(patch or {}), detail)
+    return ApiError(422, "Invalid", f' "" is invalid: {error}', {"causes": [error.cause()]})
+
+
+def strict_decoding_message(
+    kind: str, api_version: str, paths: Sequence[str], operation: str, *, patch: Any = None
+) -> str:
+    """The message of ``strict_decoding_failure``."""
+    return strict_decoding_failure(kind, api_version, paths, operation, patch=patch).message
 
 
 def typed_patch_error(obj: JsonDict, version: str) -> ApiError | None:
@@ -232,10 +216,6 @@ def typed_patch_error(obj: JsonDict, version: str) -> ApiError | None:
 
 
 # --------------------------------------------------------------------------- 422 Invalid
-
-
-class GoValue(str):
-    """A bad value already printed as Go prints it (``%#v`` of a map, say)."""
 
 
 @dataclass(frozen=True)
@@ -267,8 +247,6 @@ class FieldError:
 
 
 def _go_value(value: Any) -> str:
-    if isinstance(value, GoValue):
-        return str(value)
     if isinstance(value, str):
         return json.dumps(value, ensure_ascii=False)
     if isinstance(value, bool):
@@ -292,20 +270,37 @@ def _go_plain(value: Any) -> str:
     return str(value)
 
 
-def invalid_error(kind: str, group: str, name: str, errors: list[FieldError]) -> ApiError:
-    """The 422 Status for ``errors``: ``Deployment.apps "auth" is invalid: <errors>``."""
-    unique: list[str] = []
+_GROUP_BY_KIND = {
+    **dict.fromkeys(("Deployment", "ReplicaSet", "StatefulSet", "DaemonSet"), "apps"),
+    **dict.fromkeys(("NetworkPolicy", "Ingress"), "networking.k8s.io"),
+    "PodDisruptionBudget": "policy",
+    "Job": "batch",
+    "CronJob": "batch",
+    "StorageClass": "storage.k8s.io",
+}
+
+
+def invalid_failure(kind: str, name: str, errors: Sequence[FieldError]) -> ApiError:
+    """The 422 Status for ``errors``: ``Deployment.apps "auth" is invalid: <errors>``, one
+    error bare, several as ``[a, b]``, repeated texts once, a cause per error."""
+    texts: list[str] = []
     kept: list[FieldError] = []
     for error in errors:
-        if str(error) not in unique:
-            unique.append(str(error))
+        if str(error) not in texts:
+            texts.append(str(error))
             kept.append(error)
-    listed = unique[0] if len(unique) == 1 else "[" + ", ".join(unique) + "]"
+    listed = texts[0] if len(texts) == 1 else "[" + ", ".join(texts) + "]"
+    group = _GROUP_BY_KIND.get(kind, "")
     qualified = f"{kind}.{group}" if group else kind
     details: JsonDict = {"name": name, "kind": kind, "causes": [e.cause() for e in kept]}
     if group:
         details["group"] = group
     return ApiError(422, "Invalid", f"{qualified} {json.dumps(name)} is invalid: {listed}", details)
+
+
+def invalid_message(kind: str, name: str, errors: Sequence[FieldError]) -> str:
+    """The message of ``invalid_failure``."""
+    return invalid_failure(kind, name, errors).message
 
 
 _DNS1123_LABEL = "[a-z0-9]([-a-z0-9]*[a-z0-9])?"

@@ -106,7 +106,10 @@ class Kubelet:
         if run is None or container not in run.containers:
             return None
         state = run.containers[container]
-        return state.previous_logs if previous else state.logs
+        if previous:
+            return state.previous_logs
+        # A container waiting to restart still answers with the log of its last run.
+        return state.previous_logs if state.stage == "crash-backoff" else state.logs
 
     def container_state(self, pod: JSON, container: str) -> ContainerRun | None:
         run = self.runs.get(pod["metadata"]["uid"])
