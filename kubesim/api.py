@@ -103,9 +103,9 @@ class Api:
 
         return matches
 
-    def list(self, target: Target, query: Query) -> JSON:
+    def list_collection(self, target: Target, query: Query) -> JSON:
         matches = self._matcher(target, query)
-        items, resource_version = self.store.list(target.resource, target.namespace)
+        items, resource_version = self.store.list_objects(target.resource, target.namespace)
         resource = target.resource
         return {
             "kind": f"{resource.kind}List",
@@ -114,9 +114,7 @@ class Api:
             "items": [_with_type(resource, o) for o in items if matches(o)],
         }
 
-    def watch(
-        self, target: Target, query: Query, stopped: Callable[[], bool]
-    ) -> Iterator[JSON]:
+    def watch(self, target: Target, query: Query, stopped: Callable[[], bool]) -> Iterator[JSON]:
         """The events of a watch, as the apiserver streams them, until timeout or ``stopped``."""
         resource = target.resource
         matches = self._matcher(target, query)
@@ -129,7 +127,7 @@ class Api:
             return not target.namespace or obj["metadata"].get("namespace") == target.namespace
 
         if initial or requested in ("", "0"):
-            items, last = self.store.list(resource, target.namespace)
+            items, last = self.store.list_objects(resource, target.namespace)
             for obj in items:
                 if matches(obj):
                     yield {"type": "ADDED", "object": _with_type(resource, obj)}
@@ -230,17 +228,31 @@ class Api:
         if not meta.get("name") and meta.get("generateName"):
             meta["name"] = meta["generateName"] + random_suffix()
         if not meta.get("name"):
-            raise validation.invalid_failure(resource.kind, "", [validation.FieldError(
-                "FieldValueRequired", "metadata.name", detail="name or generateName is required")])
-        for server_field in ("uid", "resourceVersion", "creationTimestamp", "generation",
-                             "deletionTimestamp"):
+            raise validation.invalid_failure(
+                resource.kind,
+                "",
+                [
+                    validation.FieldError(
+                        "FieldValueRequired",
+                        "metadata.name",
+                        detail="name or generateName is required",
+                    )
+                ],
+            )
+        for server_field in (
+            "uid",
+            "resourceVersion",
+            "creationTimestamp",
+            "generation",
+            "deletionTimestamp",
+        ):
             meta.pop(server_field, None)
         if not applied:
             meta.pop("managedFields", None)
         self._check_namespace(target, meta["name"])
         warnings = self._validate(resource, obj, query, "create")
         obj = defaults.apply_defaults(obj)
-        classes, _ = self.store.list(STORAGE_CLASSES)
+        classes, _ = self.store.list_objects(STORAGE_CLASSES)
         prepare_create(resource, obj, self.allocator, classes)
         if not applied:
             obj = managed_fields.track_update(None, obj, manager=manager, now=timestamp())
@@ -298,7 +310,9 @@ class Api:
             self.store.remove(resource, meta.get("namespace", ""), meta["name"])
         return obj
 
-    def update(self, target: Target, body: JSON, query: Query, manager: str) -> tuple[JSON, list[str]]:
+    def update(
+        self, target: Target, body: JSON, query: Query, manager: str
+    ) -> tuple[JSON, list[str]]:
         old = self.store.require(target.resource, target.namespace, target.name)
         new = editable(body)
         sent_version = new.get("metadata", {}).get("resourceVersion")
@@ -312,8 +326,14 @@ class Api:
         if target.subresource == "finalize":
             finalized = editable(old)
             finalized["spec"] = new.get("spec", {})
-            return self._write(target.__class__(target.resource, "", target.name), old,
-                               finalized, query, manager, "update")
+            return self._write(
+                target.__class__(target.resource, "", target.name),
+                old,
+                finalized,
+                query,
+                manager,
+                "update",
+            )
         return self._write(target, old, new, query, manager, "update")
 
     def patch(
@@ -359,7 +379,9 @@ class Api:
             )
         except managed_fields.ApplyConflict as error:
             raise ApiError(
-                409, "Conflict", error.message,
+                409,
+                "Conflict",
+                error.message,
                 {"name": target.name, "kind": resource.plural, "causes": error.causes},
             ) from error
         if live is None:
@@ -443,9 +465,7 @@ def _bookmark(resource: Resource, resource_version: int, *, initial_events_end: 
 
 
 def _expired(resource_version: int) -> JSON:
-    return ApiError(
-        410, "Expired", f"too old resource version: {resource_version}"
-    ).status()
+    return ApiError(410, "Expired", f"too old resource version: {resource_version}").status()
 
 
 def _deleted_status(resource: Resource, gone: JSON) -> JSON:
@@ -463,4 +483,3 @@ def _deleted_status(resource: Resource, gone: JSON) -> JSON:
         "status": "Success",
         "details": details,
     }
-

@@ -24,8 +24,10 @@ def _serve(args: argparse.Namespace) -> int:
     with KubeSim(_scenario(args.scenario), port=args.port) as sim:
         if args.kubeconfig_out:
             sim.write_kubeconfig(Path(args.kubeconfig_out))
-        print(f"kubesim serving {sim.url} (kubeconfig: {args.kubeconfig_out or sim.kubeconfig})",
-              flush=True)
+        print(
+            f"kubesim serving {sim.url} (kubeconfig: {args.kubeconfig_out or sim.kubeconfig})",
+            flush=True,
+        )
         stop = threading.Event()
         for signum in (signal.SIGINT, signal.SIGTERM):
             signal.signal(signum, lambda *_: stop.set())
@@ -54,8 +56,9 @@ def _run(args: argparse.Namespace) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m kubesim",
-                                     description="A Kubernetes API emulator for kubectl.")
+    parser = argparse.ArgumentParser(
+        prog="python -m kubesim", description="A Kubernetes API emulator for kubectl."
+    )
     commands = parser.add_subparsers(dest="action", required=True)
     serve = commands.add_parser("serve", help="serve until SIGINT/SIGTERM")
     serve.add_argument("--port", type=int, default=0)
@@ -65,8 +68,11 @@ def main(argv: list[str] | None = None) -> int:
     run = commands.add_parser("run", help="run one command against a fresh emulator")
     run.add_argument("--scenario")
     run.add_argument("-v", "--verbose", action="store_true")
-    run.add_argument("--keep-home", action="store_true",
-                     help="use your HOME (and kubectl cache) instead of a private one")
+    run.add_argument(
+        "--keep-home",
+        action="store_true",
+        help="use your HOME (and kubectl cache) instead of a private one",
+    )
     run.add_argument("command", nargs=argparse.REMAINDER)
     run.set_defaults(func=_run)
     args = parser.parse_args(argv)

@@ -33,32 +33,53 @@ def _minikube_class() -> JSON:
 
 def _node(scenario: Scenario) -> JSON:
     node = scenario.node
-    capacity = {"cpu": node.cpu, "memory": node.memory, "pods": node.pods,
-                "ephemeral-storage": "61202244Ki"}
+    capacity = {
+        "cpu": node.cpu,
+        "memory": node.memory,
+        "pods": node.pods,
+        "ephemeral-storage": "61202244Ki",
+    }
     return {
         "kind": "Node",
         "apiVersion": "v1",
         "metadata": {
             "name": node.name,
-            "labels": {"kubernetes.io/hostname": node.name, "kubernetes.io/os": "linux",
-                       "kubernetes.io/arch": "amd64",
-                       "node-role.kubernetes.io/control-plane": "",
-                       "minikube.k8s.io/name": node.name},
+            "labels": {
+                "kubernetes.io/hostname": node.name,
+                "kubernetes.io/os": "linux",
+                "kubernetes.io/arch": "amd64",
+                "node-role.kubernetes.io/control-plane": "",
+                "minikube.k8s.io/name": node.name,
+            },
         },
         "spec": {"podCIDR": "10.244.0.0/24", "podCIDRs": ["10.244.0.0/24"]},
         "status": {
             "capacity": capacity,
             "allocatable": capacity,
-            "addresses": [{"type": "InternalIP", "address": node.address},
-                          {"type": "Hostname", "address": node.name}],
-            "conditions": [{"type": "Ready", "status": "True", "reason": "KubeletReady",
-                            "message": "kubelet is posting ready status"}],
-            "nodeInfo": {"kubeletVersion": scenario.kubernetes_version,
-                         "containerRuntimeVersion": "containerd://1.7.23",
-                         "operatingSystem": "linux", "architecture": "amd64",
-                         "osImage": "Ubuntu 22.04.5 LTS", "kernelVersion": "6.1.0",
-                         "kubeProxyVersion": "", "machineID": "", "systemUUID": "",
-                         "bootID": ""},
+            "addresses": [
+                {"type": "InternalIP", "address": node.address},
+                {"type": "Hostname", "address": node.name},
+            ],
+            "conditions": [
+                {
+                    "type": "Ready",
+                    "status": "True",
+                    "reason": "KubeletReady",
+                    "message": "kubelet is posting ready status",
+                }
+            ],
+            "nodeInfo": {
+                "kubeletVersion": scenario.kubernetes_version,
+                "containerRuntimeVersion": "containerd://1.7.23",
+                "operatingSystem": "linux",
+                "architecture": "amd64",
+                "osImage": "Ubuntu 22.04.5 LTS",
+                "kernelVersion": "6.1.0",
+                "kubeProxyVersion": "",
+                "machineID": "",
+                "systemUUID": "",
+                "bootID": "",
+            },
         },
     }
 
@@ -79,8 +100,12 @@ class Cluster:
         self.store.create(by_plural("nodes"), _node(self.scenario))
         classes = self.scenario.storage_classes
         for storage_class in [_minikube_class()] if classes is None else classes:
-            self.api.create(Target(by_plural("storageclasses", "storage.k8s.io")),
-                            dict(storage_class), {}, "kube-apiserver")
+            self.api.create(
+                Target(by_plural("storageclasses", "storage.k8s.io")),
+                dict(storage_class),
+                {},
+                "kube-apiserver",
+            )
         for obj in self.scenario.objects:
             resource = for_kind(obj.get("apiVersion", ""), obj.get("kind", ""))
             if resource is None:
@@ -122,5 +147,5 @@ class Cluster:
         lines = lines or []
         tail = query.get("tailLines")
         if tail is not None and tail.lstrip("-").isdigit() and int(tail) >= 0:
-            lines = lines[len(lines) - int(tail):] if int(tail) else []
+            lines = lines[len(lines) - int(tail) :] if int(tail) else []
         return "".join(f"{line}\n" for line in lines)

@@ -87,9 +87,7 @@ def bad_request(message: str) -> ApiError:
 def forbidden(resource: Resource, name: str, verb: str, namespace: str, why: str) -> ApiError:
     """A refused request; the message names the user, verb and scope as RBAC's does."""
     target = f'{resource.qualified} "{name}"' if name else resource.qualified
-    return ApiError(
-        403, "Forbidden", f"{target} is forbidden: {why}", _details(resource, name)
-    )
+    return ApiError(403, "Forbidden", f"{target} is forbidden: {why}", _details(resource, name))
 
 
 def rbac_forbidden(resource: Resource, name: str, verb: str, namespace: str, user: str) -> ApiError:
@@ -119,8 +117,16 @@ def namespace_terminating(resource: Resource, name: str, namespace: str) -> ApiE
 
 
 def method_not_allowed() -> ApiError:
-    return ApiError(405, "MethodNotAllowed", "the server does not allow this method on the requested resource")
+    return ApiError(
+        405, "MethodNotAllowed", "the server does not allow this method on the requested resource"
+    )
 
 
 def unsupported_media_type(content_type: str) -> ApiError:
-    return ApiError(415, "UnsupportedMediaType", f'the body of the request was in an unknown format - accepted media types include: application/json, application/yaml, application/vnd.kubernetes.protobuf (got "{content_type}")')
+    return ApiError(
+        415,
+        "UnsupportedMediaType",
+        "the body of the request was in an unknown format - accepted media types include: "
+        "application/json, application/yaml, application/vnd.kubernetes.protobuf "
+        f'(got "{content_type}")',
+    )

@@ -1,4 +1,5 @@
-"""How each list field of the kinds we serve merges, for strategic merge patch and server-side apply.
+"""How each list field of the kinds we serve merges, for strategic merge patch and server-side
+apply.
 
 A real apiserver reads this from the Go struct tags (``patchStrategy``/``patchMergeKey``) and the
 OpenAPI extensions (``x-kubernetes-list-type``/``x-kubernetes-list-map-keys``).  kubectl computes

@@ -211,8 +211,11 @@ def _self_subject_access_review(fields: list[_Field]) -> dict[str, Any]:
     spec_fields = _submessage(fields, 2)
     spec: dict[str, Any] = {}
     for key, number, names in (
-        ("resourceAttributes", 1, ("namespace", "verb", "group", "version", "resource",
-                                   "subresource", "name")),
+        (
+            "resourceAttributes",
+            1,
+            ("namespace", "verb", "group", "version", "resource", "subresource", "name"),
+        ),
         ("nonResourceAttributes", 2, ("path", "verb")),
     ):
         if _last(spec_fields, number) is None:

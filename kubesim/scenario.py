@@ -17,8 +17,8 @@ import yaml
 JSON = dict[str, Any]
 
 POSTGRES_LOG = (
-    "The files belonging to this database system will be owned by user \"postgres\".",
-    "The database cluster will be initialized with locale \"en_US.utf8\".",
+    'The files belonging to this database system will be owned by user "postgres".',
+    'The database cluster will be initialized with locale "en_US.utf8".',
     "fixing permissions on existing directory /var/lib/postgresql/data/pgdata ... ok",
     "creating subdirectories ... ok",
     "Success. You can now start the database server using:",
@@ -136,8 +136,16 @@ class Scenario:
     @classmethod
     def from_dict(cls, data: JSON) -> Scenario:
         known = {
-            "kubernetesVersion", "speed", "images", "node", "storageClasses", "objects",
-            "namespaceFinalizeDelay", "podStopDelay", "faults", "user",
+            "kubernetesVersion",
+            "speed",
+            "images",
+            "node",
+            "storageClasses",
+            "objects",
+            "namespaceFinalizeDelay",
+            "podStopDelay",
+            "faults",
+            "user",
         }
         _reject_unknown("scenario", data, known)
         version = str(data.get("kubernetesVersion", cls.kubernetes_version))
@@ -159,15 +167,30 @@ class Scenario:
         )
 
 
-_NODE_FIELDS = {"name": "name", "address": "address", "cpu": "cpu", "memory": "memory", "pods": "pods"}
+_NODE_FIELDS = {
+    "name": "name",
+    "address": "address",
+    "cpu": "cpu",
+    "memory": "memory",
+    "pods": "pods",
+}
 _IMAGE_FIELDS = {
-    "match": "match", "pull": "pull", "pullDelay": "pull_delay", "present": "present",
-    "startDelay": "start_delay", "readyDelay": "ready_delay", "neverReady": "never_ready",
+    "match": "match",
+    "pull": "pull",
+    "pullDelay": "pull_delay",
+    "present": "present",
+    "startDelay": "start_delay",
+    "readyDelay": "ready_delay",
+    "neverReady": "never_ready",
 }
 _CRASH_FIELDS = {"exitCode": "exit_code", "after": "after", "times": "times", "reason": "reason"}
 _FAULT_FIELDS = {
-    "seed": "seed", "errorRate": "error_rate", "retryAfter": "retry_after",
-    "resetRate": "reset_rate", "latency": "latency", "watchCutAfter": "watch_cut_after",
+    "seed": "seed",
+    "errorRate": "error_rate",
+    "retryAfter": "retry_after",
+    "resetRate": "reset_rate",
+    "latency": "latency",
+    "watchCutAfter": "watch_cut_after",
     "unauthorized": "unauthorized",
 }
 
@@ -201,8 +224,13 @@ def _faults(data: JSON) -> Faults:
     rest = {k: v for k, v in data.items() if k not in ("errorCodes", "forbidden")}
     fields = _renamed("faults", rest, _FAULT_FIELDS)
     forbidden = tuple(
-        Forbidden(**_renamed("faults.forbidden", item, {"verb": "verb", "resource": "resource",
-                                                        "namespace": "namespace"}))
+        Forbidden(
+            **_renamed(
+                "faults.forbidden",
+                item,
+                {"verb": "verb", "resource": "resource", "namespace": "namespace"},
+            )
+        )
         for item in data.get("forbidden") or ()
     )
     codes = tuple(int(c) for c in data.get("errorCodes", (500, 503, 429)))

@@ -7,8 +7,8 @@ JSON lines.  TCP_NODELAY is set because without it every request waits ~40 ms on
 from __future__ import annotations
 
 import json
-import random
 import socket
+import struct
 import threading
 import time
 from collections.abc import Iterator
@@ -22,10 +22,12 @@ from kubesim import discovery, openapi, tables
 from kubesim.api import decode_body
 from kubesim.cluster import Cluster
 from kubesim.errors import ApiError, method_not_allowed, rbac_forbidden
+from kubesim.faults import FaultInjector, ResetConnection
 from kubesim.media import wants_table
 from kubesim.routing import Target, parse_resource_path
 
 JSON = dict[str, Any]
+_LINGER_RESET = struct.pack("ii", 1, 0)
 _VERBS = {"POST": "create", "PUT": "update", "PATCH": "patch", "DELETE": "delete"}
 
 
@@ -43,19 +45,6 @@ class LoggedRequest:
     content_type: str
 
 
-class Faults:
-    """Seeded fault injection: the same scenario fails the same requests in the same order."""
-
-    def __init__(self, cluster: Cluster) -> None:
-        self.config = cluster.scenario.faults
-        self._random = random.Random(self.config.seed)
-        self._lock = threading.Lock()
-
-    def draw(self) -> tuple[float, float]:
-        with self._lock:
-            return self._random.random(), self._random.random()
-
-
 class KubeSimServer(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
@@ -64,7 +53,7 @@ class KubeSimServer(ThreadingHTTPServer):
     def __init__(self, address: tuple[str, int], cluster: Cluster) -> None:
         super().__init__(address, Handler)
         self.cluster = cluster
-        self.faults = Faults(cluster)
+        self.faults = FaultInjector(cluster.scenario.faults)
         self.requests: list[LoggedRequest] = []
         self.stopping = threading.Event()
         self._log_lock = threading.Lock()
@@ -79,7 +68,7 @@ class Handler(BaseHTTPRequestHandler):
     disable_nagle_algorithm = True
     server: KubeSimServer
 
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib's name
+    def log_message(self, format: str, *args: Any) -> None:
         """Quiet: the request log is kept in memory, not printed."""
 
     def do_GET(self) -> None:
@@ -107,9 +96,13 @@ class Handler(BaseHTTPRequestHandler):
         body = self.rfile.read(length) if length else b""
         self._status = 200
         try:
-            if self._inject_faults():
-                return
+            self.server.faults.before(url.path)
             self._route(method, url.path, query, body)
+        except ResetConnection:
+            self._status = 0
+            self.close_connection = True
+            # SO_LINGER 0: the client sees a reset, not an orderly close.
+            self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, _LINGER_RESET)
         except ApiError as error:
             self._send_json(error.code, error.status(), error.headers)
         except (BrokenPipeError, ConnectionResetError):
@@ -117,39 +110,20 @@ class Handler(BaseHTTPRequestHandler):
         finally:
             self.server.log_request_done(
                 LoggedRequest(
-                    method, url.path, url.query, self._status, time.monotonic() - started,
-                    started, self.headers.get("Accept", ""), self.headers.get("Content-Type", ""),
+                    method,
+                    url.path,
+                    url.query,
+                    self._status,
+                    time.monotonic() - started,
+                    started,
+                    self.headers.get("Accept", ""),
+                    self.headers.get("Content-Type", ""),
                 )
             )
 
-    def _inject_faults(self) -> bool:
-        faults = self.server.faults
-        config = faults.config
-        if config.unauthorized:
-            raise ApiError(401, "Unauthorized", "Unauthorized")
-        if not config.any_random or self.path.startswith(("/version", "/api?", "/openapi")):
-            return False
-        if config.latency:
-            time.sleep(config.latency)
-        error_draw, reset_draw = faults.draw()
-        if reset_draw < config.reset_rate:
-            self.close_connection = True
-            self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00")
-            self.connection.close()
-            self._status = 0
-            return True
-        if error_draw < config.error_rate and config.error_codes:
-            code = config.error_codes[int(error_draw / config.error_rate * len(config.error_codes)) % len(config.error_codes)]
-            reason = {429: "TooManyRequests", 503: "ServiceUnavailable"}.get(code, "InternalError")
-            message = {
-                429: "the server has received too many requests and has asked us to try again later",
-                503: "the server is currently unable to handle the request",
-            }.get(code, "an error on the server (\"injected fault\") has prevented the request from succeeding")
-            headers = {"Retry-After": str(config.retry_after)} if code in (429, 503) else {}
-            raise ApiError(code, reason, message, {"retryAfterSeconds": config.retry_after} if headers else None, headers)
-        return False
-
-    def _send(self, code: int, body: bytes, content_type: str, headers: dict[str, str] | None = None) -> None:
+    def _send(
+        self, code: int, body: bytes, content_type: str, headers: dict[str, str] | None = None
+    ) -> None:
         self._status = code
         self.send_response(code)
         self.send_header("Content-Type", content_type)
@@ -160,15 +134,20 @@ class Handler(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(body)
 
-    def _send_json(self, code: int, obj: JSON, headers: dict[str, str] | None = None,
-                   content_type: str = "application/json") -> None:
+    def _send_json(
+        self,
+        code: int,
+        obj: JSON,
+        headers: dict[str, str] | None = None,
+        content_type: str = "application/json",
+    ) -> None:
         self._send(code, json.dumps(obj, separators=(",", ":")).encode(), content_type, headers)
 
     def _warning_headers(self, warnings: list[str]) -> dict[str, str]:
         # http.server cannot repeat a header through a dict; kubectl splits on commas.
         if not warnings:
             return {}
-        return {"Warning": ", ".join(f'299 - {json.dumps(w)}' for w in warnings)}
+        return {"Warning": ", ".join(f"299 - {json.dumps(w)}" for w in warnings)}
 
     # routing -------------------------------------------------------------------------------
 
@@ -183,14 +162,16 @@ class Handler(BaseHTTPRequestHandler):
             raise ApiError(404, "NotFound", "the server could not find the requested resource")
         self._authorize(method, target, query)
         api = cluster.api
-        manager = query.get("fieldManager") or self.headers.get("User-Agent", "unknown").split("/")[0]
+        manager = (
+            query.get("fieldManager") or self.headers.get("User-Agent", "unknown").split("/")[0]
+        )
         if method == "GET":
             if target.subresource == "log":
                 self._send(200, str(api.get(target, query)).encode(), "text/plain")
             elif target.is_collection and query.get("watch") in ("true", "1"):
                 self._watch(target, query, accept)
             elif target.is_collection:
-                listed = api.list(target, query)
+                listed = api.list_collection(target, query)
                 self._send_listed(target, listed, accept)
             else:
                 obj = api.get(target, query)
@@ -224,13 +205,18 @@ class Handler(BaseHTTPRequestHandler):
         else:
             verb = _VERBS.get(method, method.lower())
         resource = target.resource
-        plural = f"{resource.plural}/{target.subresource}" if target.subresource else resource.plural
+        plural = (
+            f"{resource.plural}/{target.subresource}" if target.subresource else resource.plural
+        )
         for rule in self.server.cluster.scenario.faults.forbidden:
-            if rule.verb in (verb, "*") and rule.resource in (resource.plural, plural, "*") and (
-                not rule.namespace or rule.namespace == target.namespace
+            if (
+                rule.verb in (verb, "*")
+                and rule.resource in (resource.plural, plural, "*")
+                and (not rule.namespace or rule.namespace == target.namespace)
             ):
-                raise rbac_forbidden(resource, target.name, verb, target.namespace,
-                                     self.server.cluster.scenario.user)
+                raise rbac_forbidden(
+                    resource, target.name, verb, target.namespace, self.server.cluster.scenario.user
+                )
 
     def _discovery(self, path: str, accept: str) -> bool:
         cluster = self.server.cluster
@@ -239,17 +225,22 @@ class Handler(BaseHTTPRequestHandler):
         elif path in ("/healthz", "/livez", "/readyz"):
             self._send(200, b"ok", "text/plain")
         elif path in ("/api", "/apis") and discovery.wants_aggregated(accept):
-            self._send_json(200, discovery.aggregated_discovery(core=path == "/api"), None,
-                            discovery.AGGREGATED_CONTENT_TYPE)
+            self._send_json(
+                200,
+                discovery.aggregated_discovery(core=path == "/api"),
+                None,
+                discovery.AGGREGATED_CONTENT_TYPE,
+            )
         elif path == "/api":
-            host = f"{self.server.server_address[0]}:{self.server.server_address[1]}"
-            self._send_json(200, discovery.legacy_api_versions(str(host)))
+            host, port = self.server.server_address[:2]
+            address = f"{host!s}:{port}"
+            self._send_json(200, discovery.legacy_api_versions(address))
         elif path == "/apis":
             self._send_json(200, discovery.api_group_list())
         elif path == "/openapi/v3":
             self._send_json(200, openapi.root_document())
         elif path.startswith("/openapi/v3/"):
-            document = openapi.group_version_document(path[len("/openapi/v3/"):])
+            document = openapi.group_version_document(path[len("/openapi/v3/") :])
             if document is None:
                 raise ApiError(404, "NotFound", "the server could not find the requested resource")
             self._send_json(200, document)
@@ -276,13 +267,17 @@ class Handler(BaseHTTPRequestHandler):
 
     def _send_listed(self, target: Target, listed: JSON, accept: str) -> None:
         if wants_table(accept):
-            self._send_json(200, self._table(target, listed["items"], listed["metadata"]["resourceVersion"]))
+            self._send_json(
+                200, self._table(target, listed["items"], listed["metadata"]["resourceVersion"])
+            )
         else:
             self._send_json(200, listed)
 
     def _table(self, target: Target, objects: list[JSON], resource_version: str = "") -> JSON:
         return tables.to_table(
-            target.resource.kind, objects, now=datetime.now(timezone.utc),
+            target.resource.kind,
+            objects,
+            now=datetime.now(timezone.utc),
             resource_version=resource_version,
         )
 
@@ -294,17 +289,21 @@ class Handler(BaseHTTPRequestHandler):
         self.send_header("Transfer-Encoding", "chunked")
         self.send_header("Cache-Control", "no-cache, private")
         self.end_headers()
-        cut_after = self.server.faults.config.watch_cut_after
+        cut_after = self.server.faults.faults.watch_cut_after
         cut_at = time.monotonic() + cut_after if cut_after else None
         events: Iterator[JSON] = self.server.cluster.api.watch(
-            target, query, lambda: self.server.stopping.is_set()
-            or (cut_at is not None and time.monotonic() > cut_at)
+            target,
+            query,
+            lambda: (
+                self.server.stopping.is_set() or (cut_at is not None and time.monotonic() > cut_at)
+            ),
         )
         try:
             for event in events:
+                sent = event
                 if as_table and event["type"] in ("ADDED", "MODIFIED", "DELETED"):
-                    event = {"type": event["type"], "object": self._table(target, [event["object"]])}
-                line = json.dumps(event, separators=(",", ":")).encode() + b"\n"
+                    sent = {"type": event["type"], "object": self._table(target, [event["object"]])}
+                line = json.dumps(sent, separators=(",", ":")).encode() + b"\n"
                 self.wfile.write(b"%x\r\n%s\r\n" % (len(line), line))
                 self.wfile.flush()
             self.wfile.write(b"0\r\n\r\n")

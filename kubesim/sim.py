@@ -115,7 +115,7 @@ class KubeSim:
     # direct access for assertions -------------------------------------------------------------
 
     def objects(self, plural: str, namespace: str = "", group: str = "") -> list[JSON]:
-        items, _ = self.cluster.store.list(by_plural(plural, group), namespace)
+        items, _ = self.cluster.store.list_objects(by_plural(plural, group), namespace)
         return items
 
     def get(self, plural: str, name: str, namespace: str = "", group: str = "") -> JSON | None:

@@ -78,9 +78,7 @@ class Store:
     def _record(
         self, resource: Resource, change_type: str, obj: JSON, previous: JSON | None = None
     ) -> None:
-        self._history.append(
-            Change(resource, change_type, obj, self._resource_version, previous)
-        )
+        self._history.append(Change(resource, change_type, obj, self._resource_version, previous))
         if len(self._history) > 2 * HISTORY_LENGTH:
             del self._history[:HISTORY_LENGTH]
             self._trimmed = True
@@ -100,7 +98,7 @@ class Store:
             raise not_found(resource, name)
         return found
 
-    def list(self, resource: Resource, namespace: str = "") -> tuple[list[JSON], int]:
+    def list_objects(self, resource: Resource, namespace: str = "") -> tuple[list[JSON], int]:
         """Objects sorted by namespace and name (as etcd's key order gives them)."""
         with self.lock:
             bucket = self._bucket(resource)

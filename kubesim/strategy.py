@@ -167,8 +167,8 @@ def _qos_class(pod: JSON) -> str:
     if not any(r.get("requests") or r.get("limits") for r in resources):
         return "BestEffort"
     guaranteed = all(
-        r.get("limits", {}).get(k) and r.get("requests", r.get("limits", {})).get(k)
-        == r["limits"][k]
+        r.get("limits", {}).get(k)
+        and r.get("requests", r.get("limits", {})).get(k) == r["limits"][k]
         for r in resources
         for k in ("cpu", "memory")
     )

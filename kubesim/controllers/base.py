@@ -23,9 +23,14 @@ class Context:
         """Store a controller's change; an object whose last finalizer went is removed."""
         stored = self.store.replace(resource, obj)
         meta = stored["metadata"]
-        if meta.get("deletionTimestamp") and not meta.get("finalizers") and resource.kind not in (
-            "Pod",
-            "Namespace",
+        if (
+            meta.get("deletionTimestamp")
+            and not meta.get("finalizers")
+            and resource.kind
+            not in (
+                "Pod",
+                "Namespace",
+            )
         ):
             self.store.remove(resource, meta.get("namespace", ""), meta["name"])
         return stored
@@ -54,8 +59,15 @@ def condition(obj: JSON, kind: str) -> JSON | None:
 
 
 def set_condition(
-    status: JSON, kind: str, value: str, reason: str = "", message: str = "", now: str = "",
-    *, probe_times: bool = False, update_time: bool = False,
+    status: JSON,
+    kind: str,
+    value: str,
+    reason: str = "",
+    message: str = "",
+    now: str = "",
+    *,
+    probe_times: bool = False,
+    update_time: bool = False,
 ) -> None:
     """Set a condition, keeping lastTransitionTime unless the status value changes."""
     conditions: list[JSON] = status.setdefault("conditions", [])
@@ -64,8 +76,12 @@ def set_condition(
     if probe_times:
         entry["lastProbeTime"] = None
     if update_time:
-        same = current is not None and current.get("reason") == reason and \
-            current.get("message") == message and current.get("status") == value
+        same = (
+            current is not None
+            and current.get("reason") == reason
+            and current.get("message") == message
+            and current.get("status") == value
+        )
         entry["lastUpdateTime"] = current.get("lastUpdateTime", now) if same and current else now
     if current is not None and current.get("status") == value:
         entry["lastTransitionTime"] = current.get("lastTransitionTime", now)

@@ -63,7 +63,8 @@ class EndpointSliceController:
     def _desired(self, service: JSON, selector: LabelSelector) -> JSON:
         meta = service["metadata"]
         pods = [
-            p for p in self.ctx.store.all(PODS)
+            p
+            for p in self.ctx.store.all(PODS)
             if p["metadata"]["namespace"] == meta["namespace"]
             and selector.matches(p["metadata"].get("labels", {}))
             and p.get("status", {}).get("podIP")
@@ -72,19 +73,31 @@ class EndpointSliceController:
         for pod in sorted(pods, key=lambda p: p["metadata"]["name"]):
             terminating = bool(pod["metadata"].get("deletionTimestamp"))
             ready = pod_ready(pod) and not terminating
-            endpoints.append({
-                "addresses": [pod["status"]["podIP"]],
-                "conditions": {"ready": ready, "serving": pod_ready(pod), "terminating": terminating},
-                "nodeName": pod["spec"].get("nodeName", ""),
-                "targetRef": {"kind": "Pod", "namespace": meta["namespace"],
-                              "name": pod["metadata"]["name"], "uid": pod["metadata"]["uid"]},
-            })
+            endpoints.append(
+                {
+                    "addresses": [pod["status"]["podIP"]],
+                    "conditions": {
+                        "ready": ready,
+                        "serving": pod_ready(pod),
+                        "terminating": terminating,
+                    },
+                    "nodeName": pod["spec"].get("nodeName", ""),
+                    "targetRef": {
+                        "kind": "Pod",
+                        "namespace": meta["namespace"],
+                        "name": pod["metadata"]["name"],
+                        "uid": pod["metadata"]["uid"],
+                    },
+                }
+            )
         ports = []
         for port in service["spec"].get("ports", []):
             resolved = next((_target_port(port, p) for p in pods), None)
             entry: JSON = {"name": port.get("name", ""), "protocol": port.get("protocol", "TCP")}
             if resolved is not None or not pods:
-                entry["port"] = resolved if resolved is not None else _target_port(port, {"spec": {}})
+                entry["port"] = (
+                    resolved if resolved is not None else _target_port(port, {"spec": {}})
+                )
             ports.append(entry)
         return {
             "kind": "EndpointSlice",
@@ -93,8 +106,10 @@ class EndpointSliceController:
                 "name": f"{meta['name']}-{meta['uid'][:5]}",
                 "namespace": meta["namespace"],
                 "generateName": f"{meta['name']}-",
-                "labels": {SERVICE_NAME: meta["name"],
-                           MANAGED_BY: "endpointslice-controller.k8s.io"},
+                "labels": {
+                    SERVICE_NAME: meta["name"],
+                    MANAGED_BY: "endpointslice-controller.k8s.io",
+                },
                 "ownerReferences": [owner_reference(service, "Service", "v1")],
             },
             "addressType": "IPv4",

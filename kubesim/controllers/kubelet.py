@@ -40,12 +40,12 @@ PREEMPTION_NOT_HELPFUL = (
 
 
 def _backoff(count: int) -> float:
-    return min(BACKOFF_START * 2 ** max(count - 1, 0), BACKOFF_CAP)
+    return float(min(BACKOFF_START * 2 ** max(count - 1, 0), BACKOFF_CAP))
 
 
 def _registry_name(image: str) -> str:
     """``asky-auth:1.0`` → ``docker.io/library/asky-auth:1.0``, as containerd names it."""
-    first = image.split("/")[0]
+    first = image.split("/", maxsplit=1)[0]
     if "/" not in image:
         return f"docker.io/library/{image}"
     if "." in first or ":" in first or first == "localhost":
@@ -64,7 +64,8 @@ class ContainerRun:
     name: str
     image: str
     behaviour: ImageBehaviour
-    stage: str = "pull"  # pull | pulling | pull-error | pull-backoff | create | starting | running | crash-backoff
+    # pull, pulling, pull-error, pull-backoff, create, starting, running, crash-backoff
+    stage: str = "pull"
     due: float = 0.0
     pull_failures: int = 0
     crashes: int = 0
@@ -136,7 +137,9 @@ class Kubelet:
                 run = self.runs[uid] = PodRun(
                     {
                         c["name"]: ContainerRun(
-                            c["name"], c.get("image", ""), self.ctx.scenario.image(c.get("image", ""))
+                            c["name"],
+                            c.get("image", ""),
+                            self.ctx.scenario.image(c.get("image", "")),
                         )
                         for c in pod.get("spec", {}).get("containers", [])
                     }
@@ -148,8 +151,16 @@ class Kubelet:
             del self.runs[uid]
         return None if next_due is None else max(next_due - time.monotonic(), 0.0)
 
-    def _warn(self, run: PodRun, pod: JSON, reason: str, message: str, component: str,
-              now: float, field_path: str = "") -> None:
+    def _warn(
+        self,
+        run: PodRun,
+        pod: JSON,
+        reason: str,
+        message: str,
+        component: str,
+        now: float,
+        field_path: str = "",
+    ) -> None:
         key = f"{reason}:{field_path}:{message}"
         last = run.warned.get(key)
         if last is None or now - last >= self.ctx.scenario.seconds(WARNING_PERIOD):
@@ -197,18 +208,26 @@ class Kubelet:
                 continue
             pvc = self.ctx.store.get(PVCS, namespace, claim)
             if pvc is None:
-                return f'0/1 nodes are available: persistentvolumeclaim "{claim}" not found. ' \
+                return (
+                    f'0/1 nodes are available: persistentvolumeclaim "{claim}" not found. '
                     + PREEMPTION_NOT_HELPFUL
+                )
             if pvc["metadata"].get("deletionTimestamp"):
-                return f'0/1 nodes are available: persistentvolumeclaim "{claim}" is being ' \
+                return (
+                    f'0/1 nodes are available: persistentvolumeclaim "{claim}" is being '
                     "deleted. " + PREEMPTION_NOT_HELPFUL
+                )
             if pvc.get("status", {}).get("phase") != "Bound":
-                return "0/1 nodes are available: pod has unbound immediate " \
+                return (
+                    "0/1 nodes are available: pod has unbound immediate "
                     "PersistentVolumeClaims. " + PREEMPTION_NOT_HELPFUL
+                )
         short = self._insufficient(pod)
         if short:
-            return f"0/1 nodes are available: 1 Insufficient {short}. preemption: 0/1 nodes " \
+            return (
+                f"0/1 nodes are available: 1 Insufficient {short}. preemption: 0/1 nodes "
                 "are available: 1 No preemption victims found for incoming pod."
+            )
         return ""
 
     def _insufficient(self, pod: JSON) -> str:
@@ -232,7 +251,9 @@ class Kubelet:
         self.ctx.store.replace(PODS, bound)
         meta = pod["metadata"]
         self.ctx.events.record(
-            pod, "Normal", "Scheduled",
+            pod,
+            "Normal",
+            "Scheduled",
             f"Successfully assigned {meta['namespace']}/{meta['name']} to "
             f"{self.ctx.scenario.node.name}",
             "default-scheduler",
@@ -251,13 +272,17 @@ class Kubelet:
                     continue
                 found = self.ctx.store.get(resource, namespace, spec.get(ref, ""))
                 if found is None:
-                    return (f'MountVolume.SetUp failed for volume "{volume["name"]}" : '
-                            f'{noun} "{spec.get(ref, "")}" not found')
+                    return (
+                        f'MountVolume.SetUp failed for volume "{volume["name"]}" : '
+                        f'{noun} "{spec.get(ref, "")}" not found'
+                    )
                 data = {**found.get("data", {}), **found.get("binaryData", {})}
                 for item in spec.get("items", []) or []:
                     if item.get("key") not in data:
-                        return (f'MountVolume.SetUp failed for volume "{volume["name"]}" : '
-                                f"configmap references non-existent config key: {item.get('key')}")
+                        return (
+                            f'MountVolume.SetUp failed for volume "{volume["name"]}" : '
+                            f"configmap references non-existent config key: {item.get('key')}"
+                        )
         return ""
 
     # containers --------------------------------------------------------------------------------
@@ -277,16 +302,21 @@ class Kubelet:
                 if found is None:
                     return f'{kind.lower()} "{ref.get("name", "")}" not found'
                 if ref.get("key") not in {**found.get("data", {}), **found.get("stringData", {})}:
-                    return f"couldn't find key {ref.get('key')} in {kind} {namespace}/{ref.get('name')}"
+                    return (
+                        f"couldn't find key {ref.get('key')} in {kind} "
+                        f"{namespace}/{ref.get('name')}"
+                    )
         for env_from in container.get("envFrom", []) or []:
             for ref_field, resource, noun in (
                 ("configMapRef", CONFIGMAPS, "configmap"),
                 ("secretRef", SECRETS, "secret"),
             ):
                 ref = env_from.get(ref_field)
-                if ref and not ref.get("optional") and self.ctx.store.get(
-                    resource, namespace, ref.get("name", "")
-                ) is None:
+                if (
+                    ref
+                    and not ref.get("optional")
+                    and self.ctx.store.get(resource, namespace, ref.get("name", "")) is None
+                ):
                     return f'{noun} "{ref.get("name", "")}" not found'
         return ""
 
@@ -301,16 +331,24 @@ class Kubelet:
                 policy = container.get("imagePullPolicy", "IfNotPresent")
                 if policy != "Always" and (image in self._node_images or behaviour.present):
                     self.ctx.events.record(
-                        pod, "Normal", "Pulled",
-                        f'Container image "{image}" already present on machine', "kubelet", path)
+                        pod,
+                        "Normal",
+                        "Pulled",
+                        f'Container image "{image}" already present on machine',
+                        "kubelet",
+                        path,
+                    )
                     state.stage = "create"
                     continue
                 if policy == "Never":
-                    state.waiting = ("ErrImageNeverPull", f'Container image "{image}" is not '
-                                     "present with pull policy of Never")
+                    state.waiting = (
+                        "ErrImageNeverPull",
+                        f'Container image "{image}" is not present with pull policy of Never',
+                    )
                     return None
-                self.ctx.events.record(pod, "Normal", "Pulling", f'Pulling image "{image}"',
-                                       "kubelet", path)
+                self.ctx.events.record(
+                    pod, "Normal", "Pulling", f'Pulling image "{image}"', "kubelet", path
+                )
                 state.stage, state.due = "pulling", now + scenario.seconds(behaviour.pull_delay)
             if state.stage == "pulling":
                 if now < state.due:
@@ -319,30 +357,46 @@ class Kubelet:
                     self._node_images.add(image)
                     seconds = behaviour.pull_delay
                     self.ctx.events.record(
-                        pod, "Normal", "Pulled",
+                        pod,
+                        "Normal",
+                        "Pulled",
                         f'Successfully pulled image "{image}" in {seconds:.3f}s '
                         f"({seconds:.3f}s including waiting). Image size: 52428800 bytes.",
-                        "kubelet", path)
+                        "kubelet",
+                        path,
+                    )
                     state.stage = "create"
                     continue
                 state.pull_failures += 1
                 message = _pull_error(image, behaviour.pull)
                 state.waiting = ("ErrImagePull", message)
-                self.ctx.events.record(pod, "Warning", "Failed",
-                                       f'Failed to pull image "{image}": {message}', "kubelet", path)
-                self.ctx.events.record(pod, "Warning", "Failed", "Error: ErrImagePull",
-                                       "kubelet", path)
+                self.ctx.events.record(
+                    pod,
+                    "Warning",
+                    "Failed",
+                    f'Failed to pull image "{image}": {message}',
+                    "kubelet",
+                    path,
+                )
+                self.ctx.events.record(
+                    pod, "Warning", "Failed", "Error: ErrImagePull", "kubelet", path
+                )
                 state.stage, state.due = "pull-error", now + scenario.seconds(1.0)
                 return state.due
             if state.stage == "pull-error":
                 if now < state.due:
                     return state.due
-                state.waiting = ("ImagePullBackOff", f'Back-off pulling image "{image}": '
-                                 f"ErrImagePull: {_pull_error(image, behaviour.pull)}")
-                self.ctx.events.record(pod, "Normal", "BackOff", f'Back-off pulling image "{image}"',
-                                       "kubelet", path)
-                self.ctx.events.record(pod, "Warning", "Failed", "Error: ImagePullBackOff",
-                                       "kubelet", path)
+                state.waiting = (
+                    "ImagePullBackOff",
+                    f'Back-off pulling image "{image}": '
+                    f"ErrImagePull: {_pull_error(image, behaviour.pull)}",
+                )
+                self.ctx.events.record(
+                    pod, "Normal", "BackOff", f'Back-off pulling image "{image}"', "kubelet", path
+                )
+                self.ctx.events.record(
+                    pod, "Warning", "Failed", "Error: ImagePullBackOff", "kubelet", path
+                )
                 state.stage = "pull-backoff"
                 state.due = now + scenario.seconds(_backoff(state.pull_failures))
                 return state.due
@@ -358,15 +412,19 @@ class Kubelet:
                     run = self.runs[pod["metadata"]["uid"]]
                     self._warn(run, pod, "Failed", f"Error: {error}", "kubelet", now, path)
                     return now + scenario.seconds(1.0)
-                state.container_id = "containerd://" + _digest(f"{pod['metadata']['uid']}/{state.name}/{state.crashes}")
-                self.ctx.events.record(pod, "Normal", "Created", f"Created container: {state.name}",
-                                       "kubelet", path)
+                state.container_id = "containerd://" + _digest(
+                    f"{pod['metadata']['uid']}/{state.name}/{state.crashes}"
+                )
+                self.ctx.events.record(
+                    pod, "Normal", "Created", f"Created container: {state.name}", "kubelet", path
+                )
                 state.stage, state.due = "starting", now + scenario.seconds(behaviour.start_delay)
             if state.stage == "starting":
                 if now < state.due:
                     return state.due
-                self.ctx.events.record(pod, "Normal", "Started", f"Started container {state.name}",
-                                       "kubelet", path)
+                self.ctx.events.record(
+                    pod, "Normal", "Started", f"Started container {state.name}", "kubelet", path
+                )
                 state.stage, state.running_since, state.started_at = "running", now, timestamp()
                 state.waiting = ("", "")
                 state.logs = self._logs_for(pod, state)
@@ -379,7 +437,9 @@ class Kubelet:
                 continue
         return now
 
-    def _run(self, pod: JSON, container: JSON, state: ContainerRun, now: float, path: str) -> float | None:
+    def _run(
+        self, pod: JSON, container: JSON, state: ContainerRun, now: float, path: str
+    ) -> float | None:
         scenario = self.ctx.scenario
         behaviour = state.behaviour
         crash = behaviour.crash
@@ -406,10 +466,14 @@ class Kubelet:
                     f"pod={pod['metadata']['name']}_{pod['metadata']['namespace']}({uid})",
                 )
                 self.ctx.events.record(
-                    pod, "Warning", "BackOff",
+                    pod,
+                    "Warning",
+                    "BackOff",
                     f"Back-off restarting failed container {state.name} in pod "
                     f"{pod['metadata']['name']}_{pod['metadata']['namespace']}({uid})",
-                    "kubelet", path)
+                    "kubelet",
+                    path,
+                )
                 state.stage, state.due = "crash-backoff", now + scenario.seconds(delay)
                 return state.due
         else:
@@ -417,10 +481,17 @@ class Kubelet:
         has_probe = "readinessProbe" in container
         if behaviour.never_ready and has_probe:
             run = self.runs[pod["metadata"]["uid"]]
-            self._warn(run, pod, "Unhealthy", "Readiness probe failed: connection refused",
-                       "kubelet", now, path)
+            self._warn(
+                run,
+                pod,
+                "Unhealthy",
+                "Readiness probe failed: connection refused",
+                "kubelet",
+                now,
+                path,
+            )
             state.ready = False
-            due = now + scenario.seconds(WARNING_PERIOD)
+            due: float | None = now + scenario.seconds(WARNING_PERIOD)
         else:
             ready_at = state.running_since + scenario.seconds(behaviour.ready_delay)
             state.ready = now >= ready_at or not has_probe
@@ -465,10 +536,17 @@ class Kubelet:
             for state in run.containers.values():
                 if state.stage == "running":
                     self.ctx.events.record(
-                        pod, "Normal", "Killing", f"Stopping container {state.name}", "kubelet",
-                        f"spec.containers{{{state.name}}}")
-        grace = pod["metadata"].get("deletionGracePeriodSeconds", 30)
-        done_at = run.stopping_since + min(self.ctx.scenario.seconds(self.ctx.scenario.pod_stop_delay), grace)
+                        pod,
+                        "Normal",
+                        "Killing",
+                        f"Stopping container {state.name}",
+                        "kubelet",
+                        f"spec.containers{{{state.name}}}",
+                    )
+        grace = float(pod["metadata"].get("deletionGracePeriodSeconds", 30))
+        done_at = run.stopping_since + min(
+            self.ctx.scenario.seconds(self.ctx.scenario.pod_stop_delay), grace
+        )
         if now < done_at:
             return done_at
         self._remove(pod)
@@ -506,13 +584,23 @@ class Kubelet:
 
     def _set_status(self, pod: JSON, run: PodRun, unschedulable: str | None) -> None:
         old = pod.get("status", {})
-        status: JSON = {"phase": old.get("phase", "Pending"), "conditions": editable(old.get("conditions", []))}
+        status: JSON = {
+            "phase": old.get("phase", "Pending"),
+            "conditions": editable(old.get("conditions", [])),
+        }
         now = timestamp()
         if "qosClass" in old:
             status["qosClass"] = old["qosClass"]
         if unschedulable:
-            set_condition(status, "PodScheduled", "False", "Unschedulable", unschedulable, now,
-                          probe_times=True)
+            set_condition(
+                status,
+                "PodScheduled",
+                "False",
+                "Unschedulable",
+                unschedulable,
+                now,
+                probe_times=True,
+            )
         else:
             set_condition(status, "PodScheduled", "True", now=now, probe_times=True)
             node = self.ctx.scenario.node
@@ -520,8 +608,11 @@ class Kubelet:
             status["hostIPs"] = [{"ip": node.address}]
             status["startTime"] = run.start_time
             containers = pod["spec"].get("containers", [])
-            statuses = [self._container_status(c, run.containers[c["name"]])
-                        for c in containers if c["name"] in run.containers]
+            statuses = [
+                self._container_status(c, run.containers[c["name"]])
+                for c in containers
+                if c["name"] in run.containers
+            ]
             status["containerStatuses"] = statuses
             sandbox = "True" if run.volumes_ready else "False"
             set_condition(status, "PodReadyToStartContainers", sandbox, now=now, probe_times=True)
@@ -529,11 +620,27 @@ class Kubelet:
             all_ready = bool(statuses) and all(s["ready"] for s in statuses)
             reason = "" if all_ready else "ContainersNotReady"
             not_ready = [s["name"] for s in statuses if not s["ready"]]
-            message = "" if all_ready else f"containers with unready status: [{' '.join(not_ready)}]"
-            set_condition(status, "ContainersReady", "True" if all_ready else "False", reason,
-                          message, now, probe_times=True)
-            set_condition(status, "Ready", "True" if all_ready else "False", reason, message, now,
-                          probe_times=True)
+            message = (
+                "" if all_ready else f"containers with unready status: [{' '.join(not_ready)}]"
+            )
+            set_condition(
+                status,
+                "ContainersReady",
+                "True" if all_ready else "False",
+                reason,
+                message,
+                now,
+                probe_times=True,
+            )
+            set_condition(
+                status,
+                "Ready",
+                "True" if all_ready else "False",
+                reason,
+                message,
+                now,
+                probe_times=True,
+            )
             if run.pod_ip:
                 status["podIP"] = run.pod_ip
                 status["podIPs"] = [{"ip": run.pod_ip}]
@@ -541,8 +648,16 @@ class Kubelet:
                 s["lastState"] for s in statuses
             ):
                 status["phase"] = "Running"
-        order = ["PodReadyToStartContainers", "Initialized", "Ready", "ContainersReady", "PodScheduled"]
-        status["conditions"].sort(key=lambda c: order.index(c["type"]) if c["type"] in order else 99)
+        order = [
+            "PodReadyToStartContainers",
+            "Initialized",
+            "Ready",
+            "ContainersReady",
+            "PodScheduled",
+        ]
+        status["conditions"].sort(
+            key=lambda c: order.index(c["type"]) if c["type"] in order else 99
+        )
         status["observedGeneration"] = pod["metadata"].get("generation", 1)
         if status != old:
             updated = editable(pod)
@@ -563,11 +678,15 @@ def _requests(pod: JSON) -> dict[str, float]:
 def _pull_error(image: str, failure: str) -> str:
     full = _registry_name(image)
     if failure == "unauthorized":
-        return (f'failed to pull and unpack image "{full}": failed to resolve reference "{full}": '
-                "pull access denied, repository does not exist or may require authorization: "
-                "server message: insufficient_scope: authorization failed")
-    return (f'rpc error: code = NotFound desc = failed to pull and unpack image "{full}": '
-            f'failed to resolve reference "{full}": {full}: not found')
+        return (
+            f'failed to pull and unpack image "{full}": failed to resolve reference "{full}": '
+            "pull access denied, repository does not exist or may require authorization: "
+            "server message: insufficient_scope: authorization failed"
+        )
+    return (
+        f'rpc error: code = NotFound desc = failed to pull and unpack image "{full}": '
+        f'failed to resolve reference "{full}": {full}: not found'
+    )
 
 
 def pod_ready(pod: JSON) -> bool:

@@ -23,9 +23,21 @@ SERVICE_ACCOUNTS = by_plural("serviceaccounts")
 CONFIGMAPS = by_plural("configmaps")
 _NAMESPACED = tuple(r for r in RESOURCES if r.namespaced and not r.virtual)
 _CONDITIONS = (
-    ("NamespaceDeletionDiscoveryFailure", "ResourcesDiscovered", "All resources successfully discovered"),
-    ("NamespaceDeletionGroupVersionParsingFailure", "ParsedGroupVersions", "All legacy kube types successfully parsed"),
-    ("NamespaceDeletionContentFailure", "ContentDeleted", "All content successfully deleted, may be waiting on finalization"),
+    (
+        "NamespaceDeletionDiscoveryFailure",
+        "ResourcesDiscovered",
+        "All resources successfully discovered",
+    ),
+    (
+        "NamespaceDeletionGroupVersionParsingFailure",
+        "ParsedGroupVersions",
+        "All legacy kube types successfully parsed",
+    ),
+    (
+        "NamespaceDeletionContentFailure",
+        "ContentDeleted",
+        "All content successfully deleted, may be waiting on finalization",
+    ),
 )
 ROOT_CA = "-----BEGIN CERTIFICATE-----\nMIIBkubesim\n-----END CERTIFICATE-----\n"
 
@@ -51,20 +63,35 @@ class NamespaceController:
         name = namespace["metadata"]["name"]
         store = self.ctx.store
         if store.get(SERVICE_ACCOUNTS, name, "default") is None:
-            store.create(SERVICE_ACCOUNTS, {"kind": "ServiceAccount", "apiVersion": "v1",
-                                            "metadata": {"name": "default", "namespace": name}})
+            store.create(
+                SERVICE_ACCOUNTS,
+                {
+                    "kind": "ServiceAccount",
+                    "apiVersion": "v1",
+                    "metadata": {"name": "default", "namespace": name},
+                },
+            )
         if store.get(CONFIGMAPS, name, "kube-root-ca.crt") is None:
-            store.create(CONFIGMAPS, {
-                "kind": "ConfigMap", "apiVersion": "v1",
-                "metadata": {"name": "kube-root-ca.crt", "namespace": name,
-                             "annotations": {"kubernetes.io/description": "Contains a CA bundle "
-                                             "that can be used to verify the kube-apiserver "
-                                             "when using internal endpoints such as the "
-                                             "internal service IP or kubernetes.default.svc. "
-                                             "No other usage is guaranteed across "
-                                             "distributions of Kubernetes clusters."}},
-                "data": {"ca.crt": ROOT_CA},
-            })
+            store.create(
+                CONFIGMAPS,
+                {
+                    "kind": "ConfigMap",
+                    "apiVersion": "v1",
+                    "metadata": {
+                        "name": "kube-root-ca.crt",
+                        "namespace": name,
+                        "annotations": {
+                            "kubernetes.io/description": "Contains a CA bundle "
+                            "that can be used to verify the kube-apiserver "
+                            "when using internal endpoints such as the "
+                            "internal service IP or kubernetes.default.svc. "
+                            "No other usage is guaranteed across "
+                            "distributions of Kubernetes clusters."
+                        },
+                    },
+                    "data": {"ca.crt": ROOT_CA},
+                },
+            )
 
     def _finalize(self, namespace: JSON) -> float | None:
         name = namespace["metadata"]["name"]
@@ -79,24 +106,55 @@ class NamespaceController:
                 for finalizer in obj["metadata"].get("finalizers", []):
                     finalizers[finalizer] += 1
                 self.ctx.delete(resource, obj)
-        status = {"phase": "Terminating", "conditions": editable(namespace.get("status", {}).get("conditions", []))}
+        status = {
+            "phase": "Terminating",
+            "conditions": editable(namespace.get("status", {}).get("conditions", [])),
+        }
         now = timestamp()
         for kind, reason, message in _CONDITIONS:
             set_condition(status, kind, "False", reason, message, now)
         if remaining:
-            counts = ", ".join(f"{r} has {n} resource instances" for r, n in sorted(remaining.items()))
-            set_condition(status, "NamespaceContentRemaining", "True", "SomeResourcesRemain",
-                          f"Some resources are remaining: {counts}", now)
+            counts = ", ".join(
+                f"{r} has {n} resource instances" for r, n in sorted(remaining.items())
+            )
+            set_condition(
+                status,
+                "NamespaceContentRemaining",
+                "True",
+                "SomeResourcesRemain",
+                f"Some resources are remaining: {counts}",
+                now,
+            )
         else:
-            set_condition(status, "NamespaceContentRemaining", "False", "ContentRemoved",
-                          "All content successfully removed", now)
+            set_condition(
+                status,
+                "NamespaceContentRemaining",
+                "False",
+                "ContentRemoved",
+                "All content successfully removed",
+                now,
+            )
         if finalizers:
-            pending = ", ".join(f"{f} in {n} resource instances" for f, n in sorted(finalizers.items()))
-            set_condition(status, "NamespaceFinalizersRemaining", "True", "SomeFinalizersRemain",
-                          f"Some content in the namespace has finalizers remaining: {pending}", now)
+            pending = ", ".join(
+                f"{f} in {n} resource instances" for f, n in sorted(finalizers.items())
+            )
+            set_condition(
+                status,
+                "NamespaceFinalizersRemaining",
+                "True",
+                "SomeFinalizersRemain",
+                f"Some content in the namespace has finalizers remaining: {pending}",
+                now,
+            )
         else:
-            set_condition(status, "NamespaceFinalizersRemaining", "False", "ContentHasNoFinalizers",
-                          "All content-preserving finalizers finished", now)
+            set_condition(
+                status,
+                "NamespaceFinalizersRemaining",
+                "False",
+                "ContentHasNoFinalizers",
+                "All content-preserving finalizers finished",
+                now,
+            )
         changed = editable(namespace)
         changed["status"] = status
         delay = self.ctx.scenario.seconds(self.ctx.scenario.namespace_finalize_delay)
@@ -106,7 +164,9 @@ class NamespaceController:
                 f for f in changed.get("spec", {}).get("finalizers", []) if f != "kubernetes"
             ]
         stored = self.ctx.store.replace(NAMESPACES, changed)
-        if not stored.get("spec", {}).get("finalizers") and not stored["metadata"].get("finalizers"):
+        if not stored.get("spec", {}).get("finalizers") and not stored["metadata"].get(
+            "finalizers"
+        ):
             self.ctx.store.remove(NAMESPACES, "", name)
             self._deleting_since.pop(name, None)
             return None

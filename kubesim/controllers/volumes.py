@@ -55,7 +55,7 @@ def _reserved_for(pv: JSON, pvc: JSON) -> bool:
     if not ref:
         return True
     meta = pvc["metadata"]
-    return (
+    return bool(
         ref.get("name") == meta["name"]
         and ref.get("namespace") == meta["namespace"]
         and ref.get("uid", meta["uid"]) == meta["uid"]
@@ -83,42 +83,58 @@ class VolumeController:
         key = (obj["metadata"]["uid"], message)
         if key not in self._warned:
             self._warned.add(key)
-            self.ctx.events.record(obj, event_type, reason, message,
-                                   "persistentvolume-controller")
+            self.ctx.events.record(obj, event_type, reason, message, "persistentvolume-controller")
 
     def _bind_claim(self, pvc: JSON) -> None:
         store = self.ctx.store
         wanted = pvc["spec"].get("volumeName")
         if wanted:
             pv = store.get(PVS, "", wanted)
-            if pv is not None and _reserved_for(pv, pvc) and _fits(pv, pvc) and \
-                    pv.get("status", {}).get("phase") in ("Available", "Pending", "Bound"):
+            if (
+                pv is not None
+                and _reserved_for(pv, pvc)
+                and _fits(pv, pvc)
+                and pv.get("status", {}).get("phase") in ("Available", "Pending", "Bound")
+            ):
                 self._bind(pv, pvc, by_controller=False)
             return
         candidates = [
-            pv for pv in store.all(PVS)
-            if pv.get("status", {}).get("phase") == "Available" and _reserved_for(pv, pvc)
-            and _fits(pv, pvc) and not pv["metadata"].get("deletionTimestamp")
+            pv
+            for pv in store.all(PVS)
+            if pv.get("status", {}).get("phase") == "Available"
+            and _reserved_for(pv, pvc)
+            and _fits(pv, pvc)
+            and not pv["metadata"].get("deletionTimestamp")
         ]
         if candidates:
-            smallest = min(candidates, key=lambda pv: parse_quantity(
-                pv["spec"].get("capacity", {}).get("storage", "0")))
+            smallest = min(
+                candidates,
+                key=lambda pv: parse_quantity(pv["spec"].get("capacity", {}).get("storage", "0")),
+            )
             self._bind(smallest, pvc, by_controller=True)
             return
         class_name = pvc["spec"].get("storageClassName", "")
         if not class_name:
-            self._warn(pvc, "FailedBinding",
-                       "no persistent volumes available for this claim and no storage class is set",
-                       "Normal")
+            self._warn(
+                pvc,
+                "FailedBinding",
+                "no persistent volumes available for this claim and no storage class is set",
+                "Normal",
+            )
             return
         storage_class = store.get(STORAGE_CLASSES, "", class_name)
         if storage_class is None:
-            self._warn(pvc, "ProvisioningFailed",
-                       f'storageclass.storage.k8s.io "{class_name}" not found')
+            self._warn(
+                pvc, "ProvisioningFailed", f'storageclass.storage.k8s.io "{class_name}" not found'
+            )
             return
         if storage_class.get("volumeBindingMode") == "WaitForFirstConsumer":
-            self._warn(pvc, "WaitForFirstConsumer",
-                       "waiting for first consumer to be created before binding", "Normal")
+            self._warn(
+                pvc,
+                "WaitForFirstConsumer",
+                "waiting for first consumer to be created before binding",
+                "Normal",
+            )
             return
         self._provision(pvc, storage_class)
 
@@ -126,9 +142,14 @@ class VolumeController:
         meta = pvc["metadata"]
         provisioner = storage_class.get("provisioner", "")
         name = f"pvc-{meta['uid']}"
-        self.ctx.events.record(pvc, "Normal", "Provisioning",
-                               f'External provisioner is provisioning volume for claim '
-                               f'"{meta["namespace"]}/{meta["name"]}"', provisioner)
+        self.ctx.events.record(
+            pvc,
+            "Normal",
+            "Provisioning",
+            f"External provisioner is provisioning volume for claim "
+            f'"{meta["namespace"]}/{meta["name"]}"',
+            provisioner,
+        )
         pv = {
             "kind": "PersistentVolume",
             "apiVersion": "v1",
@@ -152,8 +173,13 @@ class VolumeController:
             "status": {"phase": "Pending"},
         }
         created = self.ctx.store.create(PVS, pv)
-        self.ctx.events.record(pvc, "Normal", "ProvisioningSucceeded",
-                               f"Successfully provisioned volume {name}", provisioner)
+        self.ctx.events.record(
+            pvc,
+            "Normal",
+            "ProvisioningSucceeded",
+            f"Successfully provisioned volume {name}",
+            provisioner,
+        )
         self._bind(created, pvc, by_controller=False)
 
     def _bind(self, pv: JSON, pvc: JSON, by_controller: bool) -> None:
@@ -213,13 +239,19 @@ class VolumeController:
         }
         for pvc in store.all(PVCS):
             meta = pvc["metadata"]
-            if meta.get("deletionTimestamp") and PVC_PROTECTION in meta.get("finalizers", []) \
-                    and (meta["namespace"], meta["name"]) not in in_use:
+            if (
+                meta.get("deletionTimestamp")
+                and PVC_PROTECTION in meta.get("finalizers", [])
+                and (meta["namespace"], meta["name"]) not in in_use
+            ):
                 self._drop_finalizer(PVCS, pvc, PVC_PROTECTION)
         for pv in store.all(PVS):
             meta = pv["metadata"]
-            if meta.get("deletionTimestamp") and PV_PROTECTION in meta.get("finalizers", []) \
-                    and pv.get("status", {}).get("phase") != "Bound":
+            if (
+                meta.get("deletionTimestamp")
+                and PV_PROTECTION in meta.get("finalizers", [])
+                and pv.get("status", {}).get("phase") != "Bound"
+            ):
                 self._drop_finalizer(PVS, pv, PV_PROTECTION)
 
     def _drop_finalizer(self, resource: Any, obj: JSON, finalizer: str) -> None:

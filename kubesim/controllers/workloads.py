@@ -1,4 +1,5 @@
-"""Deployment → ReplicaSet → Pod, with the status fields and conditions kube-controller-manager sets.
+"""Deployment → ReplicaSet → Pod, with the status fields and conditions kube-controller-manager
+sets.
 
 `kubectl rollout status`, `kubectl wait --for=condition=Available` and run.py all read these
 fields, so their arithmetic (updated, ready, available, the Progressing reasons and the progress
@@ -73,8 +74,11 @@ class ReplicaSetController:
             for pod in active[: len(active) - wanted]:
                 self.ctx.delete(PODS, pod)
                 self.ctx.events.record(
-                    replica_set, "Normal", "SuccessfulDelete",
-                    f"Deleted pod: {pod['metadata']['name']}", "replicaset-controller",
+                    replica_set,
+                    "Normal",
+                    "SuccessfulDelete",
+                    f"Deleted pod: {pod['metadata']['name']}",
+                    "replicaset-controller",
                 )
 
     def _create_pod(self, replica_set: JSON) -> None:
@@ -97,14 +101,15 @@ class ReplicaSetController:
         }
         self.ctx.store.create(PODS, pod)
         self.ctx.events.record(
-            replica_set, "Normal", "SuccessfulCreate", f"Created pod: {name}",
+            replica_set,
+            "Normal",
+            "SuccessfulCreate",
+            f"Created pod: {name}",
             "replicaset-controller",
         )
 
     def _report(self, replica_set: JSON) -> None:
-        pods = [
-            p for p in self.ctx.store.all(PODS) if owned_by(p, replica_set) and _active(p)
-        ]
+        pods = [p for p in self.ctx.store.all(PODS) if owned_by(p, replica_set) and _active(p)]
         ready = sum(1 for p in pods if _pod_ready(p))
         status: JSON = {
             "replicas": len(pods),
@@ -145,7 +150,9 @@ class DeploymentController:
         template = spec["template"]
         pod_hash = template_hash(template)
         sets = self._owned_sets(deployment)
-        new = next((rs for rs in sets if rs["metadata"]["labels"].get(HASH_LABEL) == pod_hash), None)
+        new = next(
+            (rs for rs in sets if rs["metadata"]["labels"].get(HASH_LABEL) == pod_hash), None
+        )
         olds = [rs for rs in sets if rs is not new]
         created = False
         if new is None:
@@ -160,8 +167,10 @@ class DeploymentController:
         template.setdefault("metadata", {}).setdefault("labels", {})[HASH_LABEL] = pod_hash
         selector = editable(deployment["spec"].get("selector", {}))
         selector.setdefault("matchLabels", {})[HASH_LABEL] = pod_hash
-        revision = 1 + max((int(rs["metadata"].get("annotations", {}).get(REVISION, "0"))
-                            for rs in olds), default=0)
+        revision = 1 + max(
+            (int(rs["metadata"].get("annotations", {}).get(REVISION, "0")) for rs in olds),
+            default=0,
+        )
         name = f"{meta['name']}-{pod_hash}"
         replica_set = {
             "kind": "ReplicaSet",
@@ -171,8 +180,12 @@ class DeploymentController:
                 "namespace": meta["namespace"],
                 "labels": dict(template["metadata"]["labels"]),
                 "annotations": {
-                    "deployment.kubernetes.io/desired-replicas": str(deployment["spec"].get("replicas", 1)),
-                    "deployment.kubernetes.io/max-replicas": str(deployment["spec"].get("replicas", 1)),
+                    "deployment.kubernetes.io/desired-replicas": str(
+                        deployment["spec"].get("replicas", 1)
+                    ),
+                    "deployment.kubernetes.io/max-replicas": str(
+                        deployment["spec"].get("replicas", 1)
+                    ),
                     REVISION: str(revision),
                 },
                 "ownerReferences": [owner_reference(deployment, "Deployment", "apps/v1")],
@@ -200,7 +213,9 @@ class DeploymentController:
         self.ctx.update(REPLICASETS, scaled)
         direction = "up" if replicas > current else "down"
         self.ctx.events.record(
-            deployment, "Normal", "ScalingReplicaSet",
+            deployment,
+            "Normal",
+            "ScalingReplicaSet",
             f"Scaled {direction} replica set {replica_set['metadata']['name']} "
             f"from {current} to {replicas}",
             "deployment-controller",
@@ -251,9 +266,13 @@ class DeploymentController:
             "observedGeneration": deployment["metadata"].get("generation", 1),
             "conditions": editable(old_status.get("conditions", [])),
         }
-        for name, value in (("replicas", total), ("updatedReplicas", updated),
-                            ("readyReplicas", ready), ("availableReplicas", available),
-                            ("unavailableReplicas", max(desired - available, 0))):
+        for name, value in (
+            ("replicas", total),
+            ("updatedReplicas", updated),
+            ("readyReplicas", ready),
+            ("availableReplicas", available),
+            ("unavailableReplicas", max(desired - available, 0)),
+        ):
             if value:
                 status[name] = value
         strategy = spec.get("strategy", {})
@@ -263,43 +282,92 @@ class DeploymentController:
                 strategy.get("rollingUpdate", {}).get("maxUnavailable", "25%"), desired, False
             )
         if available >= desired - unavailable_allowed:
-            set_condition(status, "Available", "True", "MinimumReplicasAvailable",
-                          "Deployment has minimum availability.", now, update_time=True)
+            set_condition(
+                status,
+                "Available",
+                "True",
+                "MinimumReplicasAvailable",
+                "Deployment has minimum availability.",
+                now,
+                update_time=True,
+            )
         else:
-            set_condition(status, "Available", "False", "MinimumReplicasUnavailable",
-                          "Deployment does not have minimum availability.", now, update_time=True)
+            set_condition(
+                status,
+                "Available",
+                "False",
+                "MinimumReplicasUnavailable",
+                "Deployment does not have minimum availability.",
+                now,
+                update_time=True,
+            )
         name = new["metadata"]["name"]
         uid = deployment["metadata"]["uid"]
         complete = updated == desired and total == desired and available >= desired
         wait: float | None = None
         progressing = condition(deployment, "Progressing")
-        before = (old_status.get("updatedReplicas"), old_status.get("availableReplicas"),
-                  old_status.get("readyReplicas"))
-        after = (status.get("updatedReplicas"), status.get("availableReplicas"),
-                 status.get("readyReplicas"))
+        before = (
+            old_status.get("updatedReplicas"),
+            old_status.get("availableReplicas"),
+            old_status.get("readyReplicas"),
+        )
+        after = (
+            status.get("updatedReplicas"),
+            status.get("availableReplicas"),
+            status.get("readyReplicas"),
+        )
         if complete:
-            set_condition(status, "Progressing", "True", "NewReplicaSetAvailable",
-                          f'ReplicaSet "{name}" has successfully progressed.', now,
-                          update_time=True)
+            set_condition(
+                status,
+                "Progressing",
+                "True",
+                "NewReplicaSetAvailable",
+                f'ReplicaSet "{name}" has successfully progressed.',
+                now,
+                update_time=True,
+            )
             self._progress_at.pop(uid, None)
-        elif progressing is not None and progressing.get("reason") == "ProgressDeadlineExceeded" \
-                and before == after:
+        elif (
+            progressing is not None
+            and progressing.get("reason") == "ProgressDeadlineExceeded"
+            and before == after
+        ):
             pass
         elif created or progressing is None:
-            set_condition(status, "Progressing", "True", "NewReplicaSetCreated",
-                          f'Created new replica set "{name}"', now, update_time=True)
+            set_condition(
+                status,
+                "Progressing",
+                "True",
+                "NewReplicaSetCreated",
+                f'Created new replica set "{name}"',
+                now,
+                update_time=True,
+            )
             self._progress_at[uid] = time.monotonic()
         else:
             if before != after or uid not in self._progress_at:
                 self._progress_at[uid] = time.monotonic()
-                set_condition(status, "Progressing", "True", "ReplicaSetUpdated",
-                              f'ReplicaSet "{name}" is progressing.', now, update_time=True)
+                set_condition(
+                    status,
+                    "Progressing",
+                    "True",
+                    "ReplicaSetUpdated",
+                    f'ReplicaSet "{name}" is progressing.',
+                    now,
+                    update_time=True,
+                )
             deadline = self.ctx.scenario.seconds(spec.get("progressDeadlineSeconds", 600))
             waited = time.monotonic() - self._progress_at[uid]
             if waited >= deadline:
-                set_condition(status, "Progressing", "False", "ProgressDeadlineExceeded",
-                              f'ReplicaSet "{name}" has timed out progressing.', now,
-                              update_time=True)
+                set_condition(
+                    status,
+                    "Progressing",
+                    "False",
+                    "ProgressDeadlineExceeded",
+                    f'ReplicaSet "{name}" has timed out progressing.',
+                    now,
+                    update_time=True,
+                )
             else:
                 wait = deadline - waited
         status["conditions"] = sorted(status["conditions"], key=lambda c: c["type"])
