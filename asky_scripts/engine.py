@@ -1,0 +1,472 @@
+"""Runs the stages: validate everything, then per stage apply and wait until really ready.
+
+Per stage: one server-side apply of all its objects, then one ``kubectl get`` per tick covering
+every object of the stage (and the pods, ReplicaSets, EndpointSlices and events behind them),
+in a tenacity loop whose short backoff notices readiness quickly.  A failure that will not heal
+stops the run at once with its evidence; a stage still waiting at ``--timeout`` stops it too.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import re
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import tenacity
+
+from asky_scripts import diagnostics, readiness
+from asky_scripts.errors import (
+    ClusterRefusedError,
+    FailureReport,
+    ManifestError,
+    StageTimeoutError,
+    WorkloadFailedError,
+)
+from asky_scripts.kubectl import (
+    FIELD_MANAGER,
+    AlreadyExistsError,
+    ConflictError,
+    ForbiddenError,
+    InvalidError,
+    Kubectl,
+    KubectlError,
+)
+from asky_scripts.manifests import DATABASE, DeployOptions, Manifest, to_stream
+from asky_scripts.plan import RESOURCES, PlannedStage, Stage
+from asky_scripts.preflight import CLAIM_NAME, ClusterFacts
+from asky_scripts.progress import Progress
+from asky_scripts.readiness import Failed, Ready, Stopwatch, Verdict, Waiting
+from asky_scripts.secret_generation import missing_secrets, secret_names
+from asky_scripts.summary import Summary, build
+
+Obj = dict[str, Any]
+
+# Where namespaced objects are validated when their namespace does not exist yet: a server-side
+# dry run needs an existing namespace, and creating ours just to validate would change the
+# cluster even when validation then fails.  Nothing is written there (dry run).
+VALIDATION_NAMESPACE = "default"
+POSTGRES_READY_LINE = "database system is ready to accept connections"
+_CONFLICT = re.compile(r'conflict with "([^"]+)"(?: using [^:]+)?: (\S+)')
+
+
+@dataclass
+class _Observed:
+    """One tick's read of the cluster, grouped by kind."""
+
+    by_kind: dict[str, list[Obj]] = field(default_factory=dict)
+
+    def of(self, kind: str) -> list[Obj]:
+        return self.by_kind.get(kind, [])
+
+    def find(self, kind: str, name: str) -> Obj | None:
+        return next((o for o in self.of(kind) if readiness.name_of(o) == name), None)
+
+
+def apply_args(*, dry_run: bool = False, force_conflicts: bool = False) -> list[str]:
+    args = ["apply", "--server-side", f"--field-manager={FIELD_MANAGER}", "-f", "-"]
+    if force_conflicts:
+        args.append("--force-conflicts")
+    if dry_run:
+        args.append("--dry-run=server")
+    return args
+
+
+def explain_conflict(stage: str, error: ConflictError) -> ClusterRefusedError:
+    """Names each contested field and its owner, and the two ways out."""
+    owners = _CONFLICT.findall(error.stderr)
+    fields = "; ".join(f"{path} (owned by {owner})" for owner, path in owners) or error.message
+    return ClusterRefusedError(
+        f"{stage}: fields we apply were changed by another field manager: {fields}",
+        hint="someone edited these objects by hand or with another tool; put the change in the "
+        "manifests, or run again with --force-conflicts to take the fields back",
+    )
+
+
+class Deployer:
+    """Validates and deploys one rewritten plan into one namespace."""
+
+    def __init__(
+        self,
+        kubectl: Kubectl,
+        plan: Sequence[PlannedStage],
+        options: DeployOptions,
+        facts: ClusterFacts,
+        progress: Progress,
+        *,
+        timeout: float = 300.0,
+        force_conflicts: bool = False,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._kubectl = kubectl
+        self._facts = facts
+        # An existing volume of ours is never re-applied: it holds the data, its spec is
+        # immutable anyway, and applying our claimRef (an atomic field) would drop the UID
+        # its binding controller set, changing the volume on every run.
+        self._plan = [
+            PlannedStage(
+                p.stage,
+                tuple(
+                    m
+                    for m in p.manifests
+                    if not (facts.volume_exists and m.kind == "PersistentVolume")
+                ),
+            )
+            for p in plan
+        ]
+        self._options = options
+        self._progress = progress
+        self._timeout = timeout
+        self._force = force_conflicts
+        self._clock = clock
+        self.current_stage = "preflight"
+
+    @property
+    def namespace(self) -> str:
+        return self._options.namespace
+
+    # -- validation ---------------------------------------------------------------------------
+
+    def validate(self) -> None:
+        """One server-side dry run of every stage's objects: any refusal changes nothing."""
+        self.current_stage = "validation"
+        manifests = [m for planned in self._plan for m in planned.manifests]
+        if self._facts.namespace_exists:
+            self._dry_run(manifests, force=self._force)
+            return
+        # Forbidden here fails the run too: a user who may not even dry-run in the default
+        # namespace is very unlikely to be allowed to create a namespace.
+        try:
+            self._dry_run([_in_namespace(m, VALIDATION_NAMESPACE) for m in manifests], force=True)
+        except ForbiddenError as exc:
+            raise ClusterRefusedError(
+                exc.message,
+                hint=f"namespace {self.namespace} does not exist yet, so its objects were "
+                f"validated (dry run, nothing written) in namespace {VALIDATION_NAMESPACE}; "
+                "ask for these permissions, or have the namespace created first",
+            ) from exc
+
+    def _dry_run(self, manifests: list[Manifest], *, force: bool) -> None:
+        if not manifests:
+            return
+        try:
+            self._kubectl.run(
+                apply_args(dry_run=True, force_conflicts=force), stdin=to_stream(manifests)
+            )
+        except ConflictError as exc:
+            raise explain_conflict("validation", exc) from exc
+        except InvalidError as exc:
+            raise self._pinpoint_invalid(manifests, exc) from exc
+
+    def _pinpoint_invalid(self, manifests: list[Manifest], error: InvalidError) -> ManifestError:
+        """Re-validates object by object to name the file the server refused."""
+        if len(manifests) > 1:
+            for manifest in manifests:
+                try:
+                    self._kubectl.run(
+                        apply_args(dry_run=True, force_conflicts=True), stdin=to_stream([manifest])
+                    )
+                except InvalidError as exc:
+                    return ManifestError(
+                        f"{manifest.where}: {manifest.kind} {manifest.name} refused by the "
+                        f"server: {exc.message}"
+                    )
+        where = manifests[0].where if len(manifests) == 1 else "manifests"
+        return ManifestError(f"{where}: refused by the server: {error.message}")
+
+    # -- diff -----------------------------------------------------------------------------------
+
+    def diff(self) -> tuple[bool, str]:
+        """Whether anything would change, and kubectl diff's text (plus objects to create)."""
+        self.current_stage = "diff"
+        namespace_exists = self._facts.namespace_exists
+        texts: list[str] = []
+        changed = False
+        for planned in self._plan:
+            applied_now = [m for m in planned.manifests if namespace_exists or not m.namespaced]
+            if applied_now:
+                result = self._kubectl.call(
+                    ["diff", "--server-side", f"--field-manager={FIELD_MANAGER}", "-f", "-"]
+                    + (["--force-conflicts"] if self._force else []),
+                    stdin=to_stream(applied_now),
+                    ok_codes=(0, 1),
+                )
+                changed |= result.returncode == 1
+                if result.stdout.strip():
+                    texts.append(result.stdout.rstrip())
+            created = [
+                f"+ {m.kind}/{m.name} (new in namespace {self.namespace})"
+                for m in planned.manifests
+                if m.namespaced and not namespace_exists
+            ]
+            if planned.stage.generates_secrets:
+                existing = self._existing_secrets() if namespace_exists else set()
+                created += [
+                    f"+ Secret/{name} (generated, values not shown)"
+                    for name in secret_names()
+                    if name not in existing
+                ]
+            if created:
+                changed = True
+                texts.append("\n".join(created))
+        return changed, "\n".join(texts)
+
+    # -- deploy ---------------------------------------------------------------------------------
+
+    def deploy(self) -> None:
+        facts = self._facts
+        for planned in self._plan:
+            stage = planned.stage
+            self.current_stage = stage.name
+            self._progress.stage_started(stage.name)
+            started = self._clock()
+            if stage.name == "storage" and facts.rebind_volume:
+                self._rebind(facts.rebind_volume)
+            extra: list[tuple[str, str]] = []
+            if stage.name == "storage" and facts.volume_exists:
+                extra.append(("PersistentVolume", self._options.pv_name))
+            if stage.generates_secrets:
+                extra = [("Secret", name) for name in self._ensure_secrets(stage)]
+            if planned.manifests:
+                try:
+                    self._kubectl.run(
+                        apply_args(force_conflicts=self._force),
+                        stdin=to_stream(list(planned.manifests)),
+                    )
+                except ConflictError as exc:
+                    raise explain_conflict(stage.name, exc) from exc
+            detail = self._wait(stage, planned.manifests, extra)
+            if stage.checks_database_log:
+                detail += self._check_database_log()
+            self._progress.stage_done(stage.name, self._clock() - started, detail)
+
+    def _rebind(self, volume: str) -> None:
+        """Frees our Released volume from its deleted claim's UID so the new claim binds it."""
+        patch = {"spec": {"claimRef": {"uid": None, "resourceVersion": None}}}
+        self._kubectl.run(
+            ["patch", f"persistentvolumes/{volume}", "--type=merge", "-p", json.dumps(patch)]
+        )
+        self._progress.note("storage", f"re-binding volume {volume}: the data on it is kept")
+
+    def _existing_secrets(self) -> set[str]:
+        # Names only: the values never need to reach this process.
+        listed = self._kubectl.run(["get", "secrets", "-n", self.namespace, "-o", "name"])
+        return {line.partition("/")[2] for line in listed.split()}
+
+    def _ensure_secrets(self, stage: Stage) -> list[str]:
+        """Creates the missing generated Secrets; never touches one that exists."""
+        new = missing_secrets(self._existing_secrets(), self.namespace)
+        if new:
+            stream = "\n---\n".join(json.dumps(secret) for secret in new)
+            # AlreadyExists: created meanwhile by another run; theirs is kept, as always.
+            with contextlib.suppress(AlreadyExistsError):
+                self._kubectl.run(["create", "-f", "-", "-o", "name"], stdin=stream)
+            names = ", ".join(readiness.name_of(s) for s in new)
+            self._progress.note(stage.name, f"generated Secrets {names} (values not shown)")
+        return list(secret_names())
+
+    def _wait(
+        self, stage: Stage, manifests: Sequence[Manifest], extra: list[tuple[str, str]]
+    ) -> str:
+        targets = [(m.kind, m.name) for m in manifests] + extra
+        last: dict[tuple[str, str], Verdict] = {}
+        stopwatch = Stopwatch()
+
+        def tick() -> bool:
+            observed = self._observe(stage, targets)
+            verdicts = self._judge(targets, observed, stopwatch)
+            stopwatch.end_tick()
+            for key, verdict in verdicts.items():
+                if last.get(key) != verdict:
+                    self._progress.resource(stage.name, key[0], key[1], verdict)
+                last[key] = verdict
+                if isinstance(verdict, Failed):
+                    raise self._failure(stage, key, verdict, observed)
+            return all(isinstance(v, Ready) for v in verdicts.values())
+
+        retrying = tenacity.Retrying(
+            retry=tenacity.retry_if_result(lambda done: not done),
+            wait=tenacity.wait_exponential(multiplier=0.1, min=0.1, max=1.0),
+            stop=tenacity.stop_after_delay(self._timeout),
+        )
+        try:
+            retrying(tick)
+        except tenacity.RetryError:
+            raise self._timed_out(stage, last) from None
+        return summarize_stage(last)
+
+    def _observe(self, stage: Stage, targets: list[tuple[str, str]]) -> _Observed:
+        """One kubectl get for the whole stage: by name when nothing else is watched."""
+        kinds = list(dict.fromkeys([kind for kind, _ in targets] + list(stage.watch)))
+        if self._options.storage_class and "PersistentVolumeClaim" in kinds:
+            kinds.append("StorageClass")
+        if stage.watch or self._options.storage_class:
+            args = ["get", ",".join(RESOURCES[k] for k in kinds), "-n", self.namespace]
+        else:
+            names = [f"{RESOURCES[kind]}/{name}" for kind, name in targets]
+            args = ["get", *names, "-n", self.namespace, "--ignore-not-found"]
+        observed = _Observed()
+        for item in self._kubectl.get_items(args):
+            observed.by_kind.setdefault(str(item.get("kind")), []).append(item)
+        return observed
+
+    def _judge(
+        self, targets: list[tuple[str, str]], observed: _Observed, stopwatch: Stopwatch
+    ) -> dict[tuple[str, str], Verdict]:
+        now = self._clock()
+        events = observed.of("Event")
+        verdicts: dict[tuple[str, str], Verdict] = {}
+        ordered = sorted(targets, key=lambda t: t[0] != "Deployment")  # workloads before Services
+        for kind, name in ordered:
+            obj = observed.find(kind, name)
+            if obj is None:
+                verdicts[(kind, name)] = Waiting("not visible yet")
+            elif kind == "Namespace":
+                verdicts[(kind, name)] = readiness.namespace_verdict(obj)
+            elif kind == "PersistentVolume":
+                verdicts[(kind, name)] = readiness.volume_verdict(obj, self.namespace, CLAIM_NAME)
+            elif kind == "PersistentVolumeClaim":
+                class_name = (obj.get("spec") or {}).get("storageClassName")
+                storage_class = observed.find("StorageClass", str(class_name))
+                verdicts[(kind, name)] = readiness.claim_verdict(obj, storage_class, events)
+            elif kind == "Deployment":
+                verdicts[(kind, name)] = readiness.deployment_verdict(
+                    obj,
+                    observed.of("ReplicaSet"),
+                    observed.of("Pod"),
+                    events,
+                    stopwatch=stopwatch,
+                    now=now,
+                )
+            elif kind == "Service":
+                workload = observed.find("Deployment", name)
+                wanted = int(((workload or {}).get("spec") or {}).get("replicas", 1))
+                verdicts[(kind, name)] = readiness.service_verdict(
+                    obj,
+                    observed.of("EndpointSlice"),
+                    expect_endpoints=workload is not None and wanted > 0,
+                    workload_ready=isinstance(verdicts.get(("Deployment", name)), Ready),
+                    stopwatch=stopwatch,
+                    now=now,
+                )
+            else:
+                verdicts[(kind, name)] = readiness.exists_verdict(obj)
+        return {t: verdicts[t] for t in targets}
+
+    def _report(
+        self, key: tuple[str, str], cause: str, hint: str, observed: _Observed
+    ) -> FailureReport:
+        kind, name = key
+        subject = observed.find(kind, name) or {"kind": kind, "metadata": {"name": name}}
+        related: list[Obj] = []
+        pods: list[Obj] = []
+        if kind == "Service":
+            workload = observed.find("Deployment", name)
+            if workload:
+                related.append(workload)
+                subject, related = workload, [subject]
+        if subject.get("kind") == "Deployment":
+            rs = readiness.newest_replicaset(subject, observed.of("ReplicaSet"))
+            if rs:
+                related.append(rs)
+                pods = readiness.pods_of(rs, observed.of("Pod"))
+        return diagnostics.collect(
+            self._kubectl,
+            self.namespace,
+            subject,
+            cause=cause,
+            hint=hint,
+            related=related,
+            pods=pods,
+        )
+
+    def _failure(
+        self, stage: Stage, key: tuple[str, str], verdict: Failed, observed: _Observed
+    ) -> WorkloadFailedError:
+        cause = f"{key[1]}: {verdict.cause}"
+        report = self._report(key, cause, verdict.hint, observed)
+        return WorkloadFailedError(cause, verdict.hint, (report,))
+
+    def _timed_out(self, stage: Stage, last: dict[tuple[str, str], Verdict]) -> StageTimeoutError:
+        waiting = {k: v for k, v in last.items() if not isinstance(v, Ready)}
+        reasons = "; ".join(
+            f"{name}: {v.reason if isinstance(v, Waiting) else v}"
+            for (_, name), v in waiting.items()
+        )
+        try:
+            observed = self._observe(stage, list(waiting))
+            reports = tuple(
+                self._report(
+                    key,
+                    f"{key[1]}: still waiting: {v.reason if isinstance(v, Waiting) else v}",
+                    "",
+                    observed,
+                )
+                for key, v in waiting.items()
+                if key[0] in ("Deployment", "PersistentVolumeClaim", "Service", "Namespace")
+            )
+        except KubectlError:
+            reports = ()
+        return StageTimeoutError(
+            f"stage {stage.name} not ready after {self._timeout:g}s: {reasons or 'no answer'}",
+            hint=f"raise --timeout (now {self._timeout:g}s) if it is only slow",
+            reports=reports,
+        )
+
+    def _check_database_log(self) -> str:
+        """The postgres init lines, and whether it said it accepts connections."""
+        try:
+            log = self._kubectl.run(
+                ["logs", f"deployment/{DATABASE}", "-n", self.namespace, "--tail=200"]
+            )
+        except KubectlError as exc:
+            self._progress.note(
+                "database", f"postgres log unavailable: {exc.message}", warning=True
+            )
+            return ""
+        for line in log.splitlines():
+            if "docker-entrypoint" in line or "initdb" in line.lower():
+                self._progress.note("database", f"init: {line.strip()}")
+        if POSTGRES_READY_LINE in log:
+            return "; accepting connections"
+        self._progress.note(
+            "database",
+            "postgres is Ready but its log does not (yet) say it accepts connections",
+            warning=True,
+        )
+        return ""
+
+    # -- summary --------------------------------------------------------------------------------
+
+    def summary(self) -> Summary:
+        self.current_stage = "summary"
+        found = self._kubectl.get_items(["get", "deployments.apps,services", "-n", self.namespace])
+        try:
+            nodes = self._kubectl.get_items(["get", "nodes"])
+        except KubectlError:
+            nodes = []  # namespace-scoped users may not list nodes; the URL is then omitted
+        deployments = [o for o in found if o.get("kind") == "Deployment"]
+        services = [o for o in found if o.get("kind") == "Service"]
+        return build(self.namespace, deployments, services, nodes)
+
+
+def summarize_stage(verdicts: dict[tuple[str, str], Verdict]) -> str:
+    """The stage line's detail: the state of the objects people wait for, else a count."""
+    shown = [
+        f"{name} {verdict.detail}"
+        for (kind, name), verdict in verdicts.items()
+        if kind in ("Namespace", "PersistentVolumeClaim", "Deployment")
+        and isinstance(verdict, Ready)
+    ]
+    return ", ".join(shown) or f"{len(verdicts)} objects present"
+
+
+def _in_namespace(manifest: Manifest, namespace: str) -> Manifest:
+    if not manifest.namespaced:
+        return manifest
+    obj = dict(manifest.obj)
+    obj["metadata"] = {**manifest.obj.get("metadata", {}), "namespace": namespace}
+    return manifest.with_obj(obj)

@@ -1,0 +1,382 @@
+"""The one door to the cluster: runs the kubectl binary and turns its failures into typed errors.
+
+Why kubectl and not an API client: the people who run Asky already trust their kubectl, its
+kubeconfig handling, auth plugins and version skew rules; we reuse all of it.  This is the only
+module that imports plumbum, so every child process is started, timed out and killed in one place.
+
+Failures are classified from kubectl's stderr (it exits 1 for nearly everything): transient ones
+(connection refused or reset, 5xx, 429, timeouts, optimistic-lock conflicts) are retried with a
+bounded exponential backoff; permanent ones (Forbidden, Invalid, NotFound...) are raised at once.
+kubectl itself already honours ``Retry-After`` on 429/5xx answers before it gives up, so our
+retry only adds an outer, bounded layer.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import time
+import typing
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import tenacity
+from plumbum import local
+from plumbum.commands.processes import CommandNotFound
+
+from asky_scripts.errors import AskyError, ExitCode, Interrupted
+
+FIELD_MANAGER = "asky-scripts"
+_REQUEST_TIMEOUT_SECONDS = 20
+_KILL_GRACE_SECONDS = 2.0
+
+
+class KubectlError(AskyError):
+    """kubectl exited non-zero; carries what it was asked and what it said."""
+
+    exit_code = ExitCode.WORKLOAD_FAILED
+    transient = False
+
+    def __init__(self, argv: Sequence[str], returncode: int, stderr: str, hint: str = "") -> None:
+        super().__init__(summarize_stderr(stderr) or f"kubectl exited with {returncode}", hint)
+        self.argv = tuple(argv)
+        self.returncode = returncode
+        self.stderr = stderr
+
+
+class KubectlMissingError(KubectlError):
+    """No usable kubectl binary: not found, not executable, or not kubectl at all."""
+
+    exit_code = ExitCode.BAD_INPUT
+
+
+class KubeconfigError(KubectlError):
+    """The kubeconfig cannot be loaded or does not have the requested context."""
+
+    exit_code = ExitCode.BAD_INPUT
+
+
+class TlsRejectedError(KubectlError):
+    """The server certificate is not trusted: a wrong cluster or a stale kubeconfig."""
+
+    exit_code = ExitCode.CLUSTER_UNAVAILABLE
+
+
+class UnauthorizedError(KubectlError):
+    """The server rejected our credentials (401)."""
+
+    exit_code = ExitCode.CLUSTER_UNAVAILABLE
+
+
+class ForbiddenError(KubectlError):
+    """RBAC, an admission webhook or a quota denied a request (403)."""
+
+    exit_code = ExitCode.CLUSTER_UNAVAILABLE
+
+
+class NotFoundError(KubectlError):
+    """The object or resource type does not exist."""
+
+
+class InvalidError(KubectlError):
+    """The server rejected an object's content (422, strict decoding, unknown kind)."""
+
+    exit_code = ExitCode.BAD_INPUT
+
+
+class ConflictError(KubectlError):
+    """Server-side apply found fields owned by another field manager."""
+
+    exit_code = ExitCode.CLUSTER_UNAVAILABLE
+
+
+class AlreadyExistsError(KubectlError):
+    """``create`` found the object already there."""
+
+
+class TransientError(KubectlError):
+    """A failure that may pass: 5xx, 429, timeouts, resets; raised only once retries ran out."""
+
+    exit_code = ExitCode.CLUSTER_UNAVAILABLE
+    transient = True
+
+
+class UnreachableError(TransientError):
+    """The server could not be reached at all (refused, no route, DNS)."""
+
+
+# Ordered: the first matching rule wins, so specific texts come before generic ones.
+_RULES: tuple[tuple[type[KubectlError], tuple[str, ...]], ...] = (
+    (
+        KubeconfigError,
+        (
+            "context was not found for specified context",
+            "error loading config file",
+            "invalid configuration",
+            "no configuration has been provided",
+            'error: context "',
+            'error: cluster "',
+            "no context exists with the name",
+        ),
+    ),
+    # Schema errors first: some servers wrap them in a 500, which is not worth retrying.
+    (
+        InvalidError,
+        ("field not declared in schema", "failed to create typed patch object", "strict decoding"),
+    ),
+    (
+        TlsRejectedError,
+        ("x509:", "tls: failed to verify", "certificate signed by unknown authority"),
+    ),
+    (UnauthorizedError, ("(Unauthorized)", "must be logged in to the server")),
+    (
+        TransientError,
+        (
+            "(InternalError)",
+            "(ServiceUnavailable)",
+            "(TooManyRequests)",
+            "(ServerTimeout)",
+            "(Timeout)",
+            "the server is currently unable to handle the request",
+            "has prevented the request from succeeding",
+            "has received too many requests",
+            "the object has been modified",
+            "connection reset by peer",
+            "broken pipe",
+            "i/o timeout",
+            "TLS handshake timeout",
+            "context deadline exceeded",
+            "Client.Timeout",
+            "unexpected EOF",
+            "http2:",
+            "etcdserver",
+            "stream error",
+        ),
+    ),
+    (
+        UnreachableError,
+        ("was refused", "connection refused", "Unable to connect to the server", "no such host"),
+    ),
+    (ForbiddenError, ("(Forbidden)", " is forbidden:", "denied the request")),
+    (NotFoundError, ("(NotFound)", "the server doesn't have a resource type")),
+    (
+        InvalidError,
+        (
+            "(Invalid)",
+            "(BadRequest)",
+            " is invalid:",
+            "unknown field",
+            "no matches for kind",
+            "error validating data",
+            "error parsing",
+        ),
+    ),
+    (ConflictError, ("Apply failed with", "(Conflict)")),
+    (AlreadyExistsError, ("(AlreadyExists)", "already exists")),
+)
+
+_BOILERPLATE_PREFIXES = (
+    "Please review the fields above",
+    "are the ways you can resolve",
+    "warning:",
+    "Warning:",
+)
+
+
+def classify(stderr: str) -> type[KubectlError]:
+    """The error type for a kubectl failure, judged from its stderr."""
+    for error_type, needles in _RULES:
+        if any(needle in stderr for needle in needles):
+            return error_type
+    return KubectlError
+
+
+def summarize_stderr(stderr: str) -> str:
+    """kubectl's stderr without its advice paragraphs and warnings, kept to the facts."""
+    lines: list[str] = []
+    for raw in stderr.splitlines():
+        line = raw.strip()
+        if not line:
+            if lines:
+                break  # the advice paragraphs after a conflict list start after a blank line
+            continue
+        if line.startswith(_BOILERPLATE_PREFIXES):
+            continue
+        lines.append(line)
+    return "\n".join(lines)
+
+
+@dataclass(frozen=True)
+class RetryNotice:
+    """Told to the observer before each retry, so ``-v`` can show it."""
+
+    argv: tuple[str, ...]
+    attempt: int
+    delay: float
+    error: KubectlError
+
+
+@dataclass(frozen=True)
+class Completed:
+    """A finished kubectl call whose exit code the caller interprets (``kubectl diff``)."""
+
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+def find_kubectl(explicit: str | None, environ: Mapping[str, str]) -> str:
+    """The kubectl to use: ``--kubectl``, then ``$KUBECTL``, then the PATH of ``environ``."""
+    candidate = explicit or environ.get("KUBECTL") or "kubectl"
+    if os.sep in candidate:
+        if os.path.isfile(candidate) and os.access(candidate, os.X_OK):
+            return os.path.abspath(candidate)
+        raise KubectlMissingError((candidate,), 127, f"{candidate}: not an executable file")
+    with local.env(PATH=environ.get("PATH", "")):
+        try:
+            return str(local.which(candidate))
+        except CommandNotFound:
+            raise KubectlMissingError(
+                (candidate,),
+                127,
+                f"{candidate} was not found on PATH",
+                hint="install kubectl (https://kubernetes.io/docs/tasks/tools/) "
+                "or point --kubectl or KUBECTL at it",
+            ) from None
+
+
+class Kubectl:
+    """Runs kubectl against one context and kubeconfig, with retries for transient failures."""
+
+    def __init__(
+        self,
+        binary: str,
+        *,
+        context: str | None = None,
+        kubeconfig: str | None = None,
+        env: Mapping[str, str] | None = None,
+        on_retry: Callable[[RetryNotice], None] | None = None,
+        max_attempts: int = 6,
+    ) -> None:
+        self.binary = binary
+        self._global_flags = [f"--request-timeout={_REQUEST_TIMEOUT_SECONDS}s"]
+        if context:
+            self._global_flags.append(f"--context={context}")
+        if kubeconfig:
+            self._global_flags.append(f"--kubeconfig={kubeconfig}")
+        self._env = dict(env or {})
+        self._on_retry = on_retry
+        self._max_attempts = max_attempts
+
+    def run(self, args: Sequence[str], *, stdin: str | None = None) -> str:
+        """kubectl's stdout; raises a classified KubectlError on failure."""
+        result = self.call(args, stdin=stdin, ok_codes=(0,))
+        return result.stdout
+
+    def get_json(self, args: Sequence[str]) -> dict[str, Any]:
+        """Parsed ``-o json`` output of a get-like command."""
+        out = self.run([*args, "-o", "json"])
+        if not out.strip():
+            return {}
+        parsed: dict[str, Any] = json.loads(out)
+        return parsed
+
+    def get_items(self, args: Sequence[str]) -> list[dict[str, Any]]:
+        """The objects a ``get`` returned, whether kubectl answered a List or one object."""
+        obj = self.get_json(args)
+        if not obj:
+            return []
+        if obj.get("kind", "").endswith("List") and "items" in obj:
+            items: list[dict[str, Any]] = obj["items"]
+            return items
+        return [obj]
+
+    def call(
+        self, args: Sequence[str], *, stdin: str | None = None, ok_codes: Sequence[int] = (0,)
+    ) -> Completed:
+        """Runs kubectl, retrying transient failures; exit codes in ``ok_codes`` are returned."""
+        argv = (*self._global_flags, *args)
+
+        def before_sleep(state: tenacity.RetryCallState) -> None:
+            if self._on_retry is None or state.outcome is None or state.next_action is None:
+                return
+            error = state.outcome.exception()
+            if isinstance(error, KubectlError):
+                notice = RetryNotice(argv, state.attempt_number, state.next_action.sleep, error)
+                self._on_retry(notice)
+
+        retrying = tenacity.Retrying(
+            retry=tenacity.retry_if_exception_type(TransientError),
+            stop=tenacity.stop_after_attempt(self._max_attempts),
+            wait=tenacity.wait_exponential(multiplier=0.2, max=3.0),
+            before_sleep=before_sleep,
+            reraise=True,
+        )
+        result: Completed = retrying(self._call_once, argv, stdin, tuple(ok_codes))
+        return result
+
+    def _call_once(
+        self, argv: tuple[str, ...], stdin: str | None, ok_codes: tuple[int, ...]
+    ) -> Completed:
+        returncode, stdout, stderr = self._spawn(argv, stdin)
+        if returncode < 0:
+            # Killed by a signal from outside (OOM killer, a user's kill): treat like our own
+            # interruption, so the run stops cleanly and can simply be started again.
+            raise Interrupted(-returncode)
+        if returncode in ok_codes:
+            return Completed(returncode, stdout, stderr)
+        error_type = classify(stderr)
+        raise error_type(argv, returncode, stderr)
+
+    def _spawn(self, argv: tuple[str, ...], stdin: str | None) -> tuple[int, str, str]:
+        command = local[self.binary][list(argv)]
+        try:
+            # A new session puts kubectl in its own process group: a terminal's Ctrl-C reaches
+            # only us, and we decide to kill the whole group, so no child outlives the run.
+            proc = typing.cast(
+                "subprocess.Popen[str]",
+                command.popen(
+                    stdin=subprocess.PIPE,
+                    stdout=subprocess.PIPE,
+                    stderr=subprocess.PIPE,
+                    start_new_session=True,
+                    env=self._env,
+                    encoding="utf-8",
+                    errors="replace",
+                ),
+            )
+        except OSError as exc:
+            raise KubectlMissingError(
+                (self.binary, *argv), 126, f"cannot run {self.binary}: {exc}"
+            ) from exc
+        try:
+            stdout, stderr = proc.communicate(stdin, timeout=_REQUEST_TIMEOUT_SECONDS + 10)
+        except subprocess.TimeoutExpired:
+            _kill_group(proc)
+            return (
+                1,
+                "",
+                f"kubectl did not answer within {_REQUEST_TIMEOUT_SECONDS + 10}s: i/o timeout",
+            )
+        except BaseException:
+            _kill_group(proc)
+            raise
+        return proc.returncode, stdout, stderr
+
+
+def _kill_group(proc: subprocess.Popen[str]) -> None:
+    """Stops kubectl and anything it started: TERM, a short grace, then KILL."""
+    for sig, grace in ((signal.SIGTERM, _KILL_GRACE_SECONDS), (signal.SIGKILL, None)):
+        try:
+            os.killpg(proc.pid, sig)
+        except ProcessLookupError:
+            break
+        deadline = time.monotonic() + (grace or _KILL_GRACE_SECONDS)
+        try:
+            proc.wait(timeout=max(0.0, deadline - time.monotonic()))
+            break
+        except subprocess.TimeoutExpired:
+            continue

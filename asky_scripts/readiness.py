@@ -1,0 +1,508 @@
+"""When is an object really serving, and when will it never be: the readiness spec as functions.
+
+Pure functions over the JSON the apiserver returns, so every rule is unit-tested on recorded
+objects.  Each answers a Verdict: Ready, Waiting (with what it waits for) or Failed (with a
+one-line cause and the likely fix).  Failing fast matters as much as waiting: a crash loop or a
+missing image is reported within a tick instead of after the timeout, which is the complaint
+users have about ``helm --wait`` and ``kubectl rollout status``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+Obj = dict[str, Any]
+
+UNSCHEDULABLE_GRACE_SECONDS = 15.0
+NO_ENDPOINTS_GRACE_SECONDS = 10.0
+PULL_BACKOFFS_BEFORE_FAILING = 2
+
+_IMAGE_GONE_MARKERS = (
+    "not found",
+    "manifest unknown",
+    "repository does not exist",
+    "pull access denied",
+    "unauthorized",
+    "authentication required",
+    "denied",
+)
+_IMMEDIATE_CONTAINER_FAILURES = (
+    "RunContainerError",
+    "InvalidImageName",
+    "ContainerCannotRun",
+    "OOMKilled",
+)
+_OBSERVED_GENERATION_KINDS = frozenset({"Deployment", "ReplicaSet", "StatefulSet", "DaemonSet"})
+
+
+@dataclass(frozen=True)
+class Ready:
+    detail: str = ""
+
+
+@dataclass(frozen=True)
+class Waiting:
+    reason: str
+    warning: str = ""
+
+
+@dataclass(frozen=True)
+class Failed:
+    cause: str
+    hint: str = ""
+
+
+Verdict = Ready | Waiting | Failed
+
+
+class Stopwatch:
+    """How long a condition has been seen, for rules like 'Unschedulable for more than 15 s'.
+
+    Measured on our clock from the first tick that saw it, so a skewed cluster clock cannot make
+    us fail early; a condition that goes away and comes back starts again.
+    """
+
+    def __init__(self) -> None:
+        self._first_seen: dict[str, float] = {}
+        self._seen_now: set[str] = set()
+
+    def seen_for(self, key: str, now: float) -> float:
+        self._seen_now.add(key)
+        return now - self._first_seen.setdefault(key, now)
+
+    def end_tick(self) -> None:
+        """Forgets the conditions not seen during the tick that just ended."""
+        for key in set(self._first_seen) - self._seen_now:
+            del self._first_seen[key]
+        self._seen_now.clear()
+
+
+def _meta(obj: Obj) -> Obj:
+    meta: Obj = obj.get("metadata") or {}
+    return meta
+
+
+def _status(obj: Obj) -> Obj:
+    status: Obj = obj.get("status") or {}
+    return status
+
+
+def name_of(obj: Obj) -> str:
+    return str(_meta(obj).get("name", ""))
+
+
+def uid_of(obj: Obj) -> str:
+    return str(_meta(obj).get("uid", ""))
+
+
+def condition(obj: Obj, kind: str) -> Obj | None:
+    for cond in _status(obj).get("conditions") or []:
+        if cond.get("type") == kind:
+            found: Obj = cond
+            return found
+    return None
+
+
+def lifecycle_gate(obj: Obj) -> Verdict | None:
+    """The checks every kind shares: being deleted, or a spec its controller has not seen yet."""
+    meta = _meta(obj)
+    if meta.get("deletionTimestamp"):
+        return Waiting("Terminating")
+    if obj.get("kind") in _OBSERVED_GENERATION_KINDS:
+        generation = int(meta.get("generation") or 0)
+        observed = int(_status(obj).get("observedGeneration") or 0)
+        if generation > observed:
+            return Waiting("its controller has not observed the latest change yet")
+    return None
+
+
+def exists_verdict(obj: Obj) -> Verdict:
+    """Objects with no status to wait for (ConfigMaps, Secrets, policies): present is ready."""
+    return lifecycle_gate(obj) or Ready("present")
+
+
+def namespace_verdict(namespace: Obj) -> Verdict:
+    if (
+        _meta(namespace).get("deletionTimestamp")
+        or _status(namespace).get("phase") == "Terminating"
+    ):
+        return Failed(
+            f"namespace {name_of(namespace)} is Terminating",
+            hint="wait until it is gone (terminate.py waits and says what holds it), "
+            "then run again",
+        )
+    phase = _status(namespace).get("phase")
+    return Ready("Active") if phase == "Active" else Waiting(f"phase {phase or 'unknown'}")
+
+
+def volume_verdict(volume: Obj, claim_namespace: str, claim_name: str) -> Verdict:
+    gate = lifecycle_gate(volume)
+    if gate:
+        return gate
+    name = name_of(volume)
+    phase = _status(volume).get("phase")
+    ref = (volume.get("spec") or {}).get("claimRef") or {}
+    ours = ref.get("namespace") == claim_namespace and ref.get("name") == claim_name
+    if phase == "Available":
+        return Ready("Available")
+    if phase == "Bound":
+        if ours:
+            return Ready(f"Bound to {claim_namespace}/{claim_name}")
+        return Failed(
+            f"volume {name} is bound to another claim, {ref.get('namespace')}/{ref.get('name')}",
+            hint="it belongs to someone else; choose another --namespace or remove that claim",
+        )
+    if phase == "Released":
+        return Failed(
+            f"volume {name} was released by a deleted claim and keeps its old claimRef",
+            hint="run.py re-binds its own released volume in preflight; for this one, check "
+            f"its data, then: kubectl patch pv {name} --type json "
+            '-p \'[{"op":"remove","path":"/spec/claimRef/uid"}]\'',
+        )
+    if phase == "Failed":
+        return Failed(f"volume {name} failed: {_status(volume).get('message', 'no message')}")
+    return Waiting(f"phase {phase or 'unknown'}")
+
+
+def claim_verdict(claim: Obj, storage_class: Obj | None, events: Sequence[Obj]) -> Verdict:
+    gate = lifecycle_gate(claim)
+    if gate:
+        return gate
+    name = name_of(claim)
+    phase = _status(claim).get("phase")
+    volume = (claim.get("spec") or {}).get("volumeName", "")
+    if phase == "Bound":
+        return Ready(f"Bound to {volume}")
+    if phase == "Lost":
+        return Failed(
+            f"claim {name} lost its volume {volume}",
+            hint="the PersistentVolume was deleted; the data on it is gone from the cluster",
+        )
+    if storage_class and storage_class.get("volumeBindingMode") == "WaitForFirstConsumer":
+        return Ready(f"Pending until its first pod (class {name_of(storage_class)})")
+    failed = latest_event(events, claim, reasons=("ProvisioningFailed",))
+    if failed:
+        return Failed(
+            f"claim {name}: ProvisioningFailed — {failed.get('message', '')}",
+            hint="check the StorageClass given with --storage-class and its provisioner",
+        )
+    return Waiting(f"phase {phase or 'unknown'}")
+
+
+def events_about(events: Iterable[Obj], obj: Obj) -> list[Obj]:
+    """The events whose involvedObject (core/v1) or regarding (events.k8s.io) is ``obj``."""
+    uid, name = uid_of(obj), name_of(obj)
+    found = []
+    for event in events:
+        ref = event.get("involvedObject") or event.get("regarding") or {}
+        if (ref.get("uid") and ref.get("uid") == uid) or (
+            not ref.get("uid") and ref.get("name") == name and ref.get("kind") == obj.get("kind")
+        ):
+            found.append(event)
+    return found
+
+
+def event_time(event: Obj) -> str:
+    return str(
+        event.get("lastTimestamp")
+        or (event.get("series") or {}).get("lastObservedTime")
+        or event.get("eventTime")
+        or event.get("firstTimestamp")
+        or _meta(event).get("creationTimestamp")
+        or ""
+    )
+
+
+def event_count(event: Obj) -> int:
+    return int((event.get("series") or {}).get("count") or event.get("count") or 1)
+
+
+def event_message(event: Obj) -> str:
+    return str(event.get("message") or event.get("note") or "")
+
+
+def latest_event(events: Iterable[Obj], obj: Obj, reasons: Sequence[str]) -> Obj | None:
+    matching = [e for e in events_about(events, obj) if e.get("reason") in reasons]
+    return max(matching, key=event_time) if matching else None
+
+
+def _all_container_statuses(pod: Obj) -> list[Obj]:
+    status = _status(pod)
+    return list(status.get("initContainerStatuses") or []) + list(
+        status.get("containerStatuses") or []
+    )
+
+
+def _memory_limit(pod: Obj, container: str) -> str:
+    spec = pod.get("spec") or {}
+    for c in list(spec.get("initContainers") or []) + list(spec.get("containers") or []):
+        if c.get("name") == container:
+            return str(((c.get("resources") or {}).get("limits") or {}).get("memory", ""))
+    return ""
+
+
+def pod_verdict(pod: Obj, events: Sequence[Obj], stopwatch: Stopwatch, now: float) -> Verdict:
+    """A pod of the newest ReplicaSet: ready, starting, or stuck in a way that will not heal."""
+    status = _status(pod)
+    if status.get("reason") == "Evicted":
+        return Failed(
+            f"Evicted — {status.get('message', '')}",
+            hint="the node ran short of a resource; free it or lower the pod's requests",
+        )
+    scheduled = condition(pod, "PodScheduled")
+    if (
+        scheduled
+        and scheduled.get("status") == "False"
+        and scheduled.get("reason") == "Unschedulable"
+    ):
+        message = scheduled.get("message", "")
+        waited = stopwatch.seen_for(f"{uid_of(pod)}/Unschedulable", now)
+        if waited > UNSCHEDULABLE_GRACE_SECONDS:
+            return Failed(
+                f"Unschedulable — {message}",
+                hint="add capacity, or lower the Deployment's resources.requests or --replicas",
+            )
+        return Waiting(f"Unschedulable for {waited:.0f}s: {message}")
+    pod_events = events_about(events, pod)
+    for cs in _all_container_statuses(pod):
+        failed = _container_failure(pod, cs, pod_events)
+        if failed:
+            return failed
+    ready = condition(pod, "Ready")
+    if ready and ready.get("status") == "True":
+        return Ready("Ready")
+    waiting_reasons = sorted(
+        {
+            str((cs.get("state") or {}).get("waiting", {}).get("reason"))
+            for cs in _all_container_statuses(pod)
+            if (cs.get("state") or {}).get("waiting", {}).get("reason")
+        }
+    )
+    restarts = sum(int(cs.get("restartCount") or 0) for cs in _all_container_statuses(pod))
+    warning = ""
+    if status.get("phase") == "Running" and restarts:
+        warning = f"running but not Ready after {restarts} restart(s); check its readiness probe"
+    return Waiting(", ".join(waiting_reasons) or str(status.get("phase") or "Pending"), warning)
+
+
+def _container_failure(pod: Obj, cs: Obj, pod_events: Sequence[Obj]) -> Failed | None:
+    name = cs.get("name", "")
+    state = cs.get("state") or {}
+    waiting = state.get("waiting") or {}
+    reason = waiting.get("reason", "")
+    message = waiting.get("message", "")
+    last = (cs.get("lastState") or {}).get("terminated") or {}
+    terminated = state.get("terminated") or {}
+    for finished in (terminated, last):
+        if finished.get("reason") == "OOMKilled":
+            limit = _memory_limit(pod, name)
+            return Failed(
+                f"OOMKilled — container {name} ran out of memory"
+                + (f" (limit {limit})" if limit else ""),
+                hint="raise resources.limits.memory of the container",
+            )
+    if reason == "CrashLoopBackOff":
+        code = last.get("exitCode", "?")
+        why = f" ({last['reason']})" if last.get("reason") else ""
+        return Failed(
+            f"CrashLoopBackOff — container {name} exited with code {code}{why}, "
+            f"{cs.get('restartCount', 0)} restart(s)",
+            hint="read the crashed run's log below (logs --previous)",
+        )
+    if reason in ("ErrImagePull", "ImagePullBackOff"):
+        return _image_pull_failure(cs, reason, message, pod_events)
+    if reason == "CreateContainerConfigError":
+        if "failed to sync" in message and "cache" in message:
+            return None  # the kubelet's informer is still warming up; passes by itself
+        return Failed(
+            f"CreateContainerConfigError — {message}",
+            hint="create the Secret or ConfigMap it names, or fix the reference in the Deployment",
+        )
+    for finished_reason, text in (
+        (reason, message),
+        (terminated.get("reason", ""), terminated.get("message", "")),
+    ):
+        if finished_reason in _IMMEDIATE_CONTAINER_FAILURES:
+            return Failed(f"{finished_reason} — container {name}: {text}".rstrip(": "))
+    return None
+
+
+def _image_pull_failure(
+    cs: Obj, reason: str, message: str, pod_events: Sequence[Obj]
+) -> Failed | None:
+    image = cs.get("image", "")
+    texts = [message] + [
+        event_message(e) for e in pod_events if e.get("reason") in ("Failed", "ErrImagePull")
+    ]
+    if any(marker in text for text in texts for marker in _IMAGE_GONE_MARKERS):
+        unauthorized = any(
+            word in text
+            for text in texts
+            for word in ("unauthorized", "authentication required", "denied")
+        )
+        what = "cannot be pulled: access denied" if unauthorized else "not found"
+        return Failed(
+            f'{reason} — image "{image}" {what}',
+            hint=(
+                "add an imagePullSecret for its registry"
+                if unauthorized
+                else "check the image name and tag (--set-image SVC=IMAGE); on minikube, "
+                f"load a local build with: minikube image load {image}"
+            ),
+        )
+    backoffs = sum(
+        event_count(e)
+        for e in pod_events
+        if e.get("reason") == "BackOff" and "pulling image" in event_message(e)
+    )
+    if backoffs >= PULL_BACKOFFS_BEFORE_FAILING:
+        return Failed(
+            f'{reason} — image "{image}" still cannot be pulled after {backoffs} back-offs: '
+            f"{message}",
+            hint="check the registry is reachable from the nodes and the image name",
+        )
+    return None
+
+
+def newest_replicaset(deployment: Obj, replicasets: Iterable[Obj]) -> Obj | None:
+    """The ReplicaSet of the Deployment's current revision: only its pods say anything new."""
+    uid = uid_of(deployment)
+    owned = [
+        rs
+        for rs in replicasets
+        if any(ref.get("uid") == uid for ref in _meta(rs).get("ownerReferences") or [])
+    ]
+
+    def revision(rs: Obj) -> int:
+        annotations = _meta(rs).get("annotations") or {}
+        return int(annotations.get("deployment.kubernetes.io/revision") or 0)
+
+    return max(owned, key=revision) if owned else None
+
+
+def pods_of(replicaset: Obj, pods: Iterable[Obj]) -> list[Obj]:
+    uid = uid_of(replicaset)
+    return [
+        pod
+        for pod in pods
+        if any(ref.get("uid") == uid for ref in _meta(pod).get("ownerReferences") or [])
+    ]
+
+
+def deployment_verdict(
+    deployment: Obj,
+    replicasets: Sequence[Obj],
+    pods: Sequence[Obj],
+    events: Sequence[Obj],
+    *,
+    stopwatch: Stopwatch,
+    now: float,
+) -> Verdict:
+    gate = lifecycle_gate(deployment)
+    if gate:
+        return gate
+    spec = deployment.get("spec") or {}
+    status = _status(deployment)
+    wanted = int(spec.get("replicas", 1))
+    rs = newest_replicaset(deployment, replicasets)
+    current_pods = pods_of(rs, pods) if rs else []
+    pod_waits: list[str] = []
+    warnings: list[str] = []
+    for pod in sorted(current_pods, key=name_of):
+        verdict = pod_verdict(pod, events, stopwatch, now)
+        if isinstance(verdict, Failed):
+            return verdict  # the pod is named in the failure report, the cause stays one line
+        if isinstance(verdict, Waiting):
+            pod_waits.append(verdict.reason)
+            if verdict.warning:
+                warnings.append(f"pod {name_of(pod)}: {verdict.warning}")
+    progressing = condition(deployment, "Progressing")
+    if progressing and (
+        progressing.get("reason") == "ProgressDeadlineExceeded"
+        or progressing.get("status") == "False"
+    ):
+        return Failed(
+            f"rollout stalled: {progressing.get('message', progressing.get('reason', ''))}",
+            hint="see the pod states and events below",
+        )
+    replica_failure = condition(deployment, "ReplicaFailure")
+    if replica_failure and replica_failure.get("status") == "True":
+        return Failed(
+            f"cannot create pods: {replica_failure.get('message', '')}",
+            hint="a quota, LimitRange or admission policy refuses the pods",
+        )
+    if wanted == 0:
+        return Ready("scaled to 0")
+    updated = int(status.get("updatedReplicas") or 0)
+    available = int(status.get("availableReplicas") or 0)
+    ready = int(status.get("readyReplicas") or 0)
+    total = int(status.get("replicas") or 0)
+    available_cond = condition(deployment, "Available") or {}
+    if (
+        updated == wanted == total
+        and available >= updated
+        and ready >= wanted
+        and available_cond.get("status") == "True"
+        and (progressing or {}).get("reason") == "NewReplicaSetAvailable"
+    ):
+        return Ready(f"{ready}/{wanted} ready")
+    reason = f"{ready}/{wanted} ready"
+    if pod_waits:
+        reason += f" ({', '.join(sorted(set(pod_waits)))})"
+    return Waiting(reason, "; ".join(warnings))
+
+
+def service_verdict(
+    service: Obj,
+    endpoint_slices: Iterable[Obj],
+    *,
+    expect_endpoints: bool,
+    workload_ready: bool,
+    stopwatch: Stopwatch,
+    now: float,
+) -> Verdict:
+    gate = lifecycle_gate(service)
+    if gate:
+        return gate
+    spec = service.get("spec") or {}
+    name = name_of(service)
+    if not spec.get("clusterIP"):
+        return Waiting("no cluster IP yet")
+    if spec.get("type") in ("NodePort", "LoadBalancer"):
+        missing = [str(p.get("port")) for p in spec.get("ports") or [] if not p.get("nodePort")]
+        if missing:
+            return Waiting(f"no nodePort yet for port {', '.join(missing)}")
+    detail = f"{spec.get('type', 'ClusterIP')} {spec['clusterIP']}"
+    if spec.get("selector") and expect_endpoints:
+        count = ready_endpoints(name, endpoint_slices)
+        if count == 0:
+            if not workload_ready:
+                return Waiting("no ready endpoint yet")
+            waited = stopwatch.seen_for(f"{uid_of(service)}/no-endpoints", now)
+            if waited > NO_ENDPOINTS_GRACE_SECONDS:
+                return Failed(
+                    f"service {name} has no ready endpoint although its pods are ready",
+                    hint=f"its selector {spec['selector']} matches none of them: compare it with "
+                    "the pod template labels of the Deployment",
+                )
+            return Waiting("no ready endpoint yet")
+        detail += f", {count} ready endpoint(s)"
+    if spec.get("type") == "LoadBalancer":
+        ingress = (_status(service).get("loadBalancer") or {}).get("ingress")
+        if not ingress:
+            detail += " (external address pending; on minikube run `minikube tunnel`)"
+    return Ready(detail)
+
+
+def ready_endpoints(service_name: str, endpoint_slices: Iterable[Obj]) -> int:
+    """Ready endpoints of a Service; a missing ``ready`` condition means ready (API contract)."""
+    count = 0
+    for eps in endpoint_slices:
+        if (_meta(eps).get("labels") or {}).get("kubernetes.io/service-name") != service_name:
+            continue
+        for endpoint in eps.get("endpoints") or []:
+            if (endpoint.get("conditions") or {}).get("ready") is not False:
+                count += 1
+    return count
