@@ -32,7 +32,12 @@ from kubesim.protobuf import ProtobufDecodeError, decode_object
 from kubesim.resources import Resource, by_plural
 from kubesim.routing import Target
 from kubesim.scenario import Scenario
-from kubesim.selectors import FieldSelector, LabelSelector, SelectorError
+from kubesim.selectors import (
+    FieldSelector,
+    LabelSelector,
+    SelectorError,
+    format_label_selector,
+)
 from kubesim.store import Change, Store, editable, timestamp
 from kubesim.strategy import Allocator, prepare_create, prepare_update
 
@@ -44,6 +49,8 @@ _PATCH_REASONS = {400: "BadRequest", 422: "Invalid", 500: "InternalError"}
 STORAGE_CLASSES = by_plural("storageclasses", "storage.k8s.io")
 # Kinds whose removal waits for a controller even when no finalizer is left.
 _REMOVED_BY_CONTROLLER = {"Pod", "Namespace"}
+# The garbage collector's finalizers for the propagation policies that wait for it.
+PROPAGATION_FINALIZERS = {"Foreground": "foregroundDeletion", "Orphan": "orphan"}
 # Longest a watch stays open when the client gives no timeoutSeconds.
 _MAX_WATCH_SECONDS = 1800.0
 
@@ -89,7 +96,8 @@ class Api:
         if target.subresource == "log":
             self.store.require(target.resource, target.namespace, target.name)
             return self._logs(target, query)
-        return self.store.require(target.resource, target.namespace, target.name)
+        obj = self.store.require(target.resource, target.namespace, target.name)
+        return scale_of(target.resource, obj) if target.subresource == "scale" else obj
 
     def _matcher(self, target: Target, query: Query) -> Callable[[JSON], bool]:
         try:
@@ -115,9 +123,26 @@ class Api:
         }
 
     def watch(self, target: Target, query: Query, stopped: Callable[[], bool]) -> Iterator[JSON]:
-        """The events of a watch, as the apiserver streams them, until timeout or ``stopped``."""
-        resource = target.resource
+        """The events of a watch, as the apiserver streams them, until timeout or ``stopped``.
+
+        Options and selectors are checked here, before the first event, so a bad watch is an
+        error answer (422, 400) and not a stream that fails after its 200 was sent.
+        """
+        _check_watch_options(query)
         matches = self._matcher(target, query)
+        requested = query.get("resourceVersion", "")
+        if requested not in ("", "0") and not requested.isdigit():
+            raise bad_request(f"invalid resource version: {requested!r}")
+        return self._events(target, query, matches, stopped)
+
+    def _events(
+        self,
+        target: Target,
+        query: Query,
+        matches: Callable[[JSON], bool],
+        stopped: Callable[[], bool],
+    ) -> Iterator[JSON]:
+        resource = target.resource
         timeout = float(query.get("timeoutSeconds") or _MAX_WATCH_SECONDS)
         deadline = time.monotonic() + min(timeout, _MAX_WATCH_SECONDS)
         requested = query.get("resourceVersion", "")
@@ -136,15 +161,12 @@ class Api:
         else:
             last = int(requested)
         while not stopped():
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                return
-            self.store.wait_for_change(last, min(remaining, 0.5))
             with self.store.lock:
                 changes = self.store.changes_after(resource, last)
+                expired = _expired(last, self.store.oldest_watchable) if changes is None else None
                 last = self.store.resource_version
             if changes is None:
-                yield {"type": "ERROR", "object": _expired(last)}
+                yield {"type": "ERROR", "object": expired}
                 return
             for change in changes:
                 obj = change.obj
@@ -153,6 +175,10 @@ class Api:
                 event_type = _filtered_type(change, matches)
                 if event_type:
                     yield {"type": event_type, "object": _with_type(resource, obj)}
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return
+            self.store.wait_for_change(last, min(remaining, 0.5))
 
     # writes --------------------------------------------------------------------------------
 
@@ -334,6 +360,8 @@ class Api:
                 manager,
                 "update",
             )
+        if target.subresource == "scale":
+            return self._rescale(target, old, new, query, manager, "update")
         return self._write(target, old, new, query, manager, "update")
 
     def patch(
@@ -344,22 +372,49 @@ class Api:
         if media == "application/apply-patch+yaml":
             return self._apply(target, _json_body(raw), query)
         old = self.store.require(resource, target.namespace, target.name)
+        scaling = target.subresource == "scale"
+        base = scale_of(resource, old) if scaling else old
         try:
             if media == "application/merge-patch+json":
                 sent = _json_body(raw)
-                new = patch.json_merge_patch(old, sent)
+                new = patch.json_merge_patch(base, sent)
             elif media == "application/strategic-merge-patch+json":
                 sent = _json_body(raw)
-                new = patch.strategic_merge_patch(old, sent, resource.kind)
+                new = patch.strategic_merge_patch(base, sent, base["kind"])
             elif media == "application/json-patch+json":
                 sent = json.loads(raw)
-                new = patch.json_patch(old, sent)
+                new = patch.json_patch(base, sent)
             else:
                 raise unsupported_media_type(media)
         except patch.PatchError as error:
             raise ApiError(error.code, _PATCH_REASONS.get(error.code, ""), error.message) from error
+        if scaling:
+            return 200, *self._rescale(target, old, new, query, manager, "patch")
         stored, warnings = self._write(target, old, new, query, manager, "patch", sent)
         return 200, stored, warnings
+
+    def _rescale(
+        self, target: Target, old: JSON, scale: JSON, query: Query, manager: str, operation: str
+    ) -> tuple[JSON, list[str]]:
+        """A write to the ``scale`` subresource: only ``spec.replicas`` reaches the owner."""
+        replicas = (scale.get("spec") or {}).get("replicas")
+        if not isinstance(replicas, int) or replicas < 0:
+            raise validation.invalid_failure(
+                "Scale",
+                target.name,
+                [
+                    validation.FieldError(
+                        "FieldValueInvalid",
+                        "spec.replicas",
+                        replicas,
+                        "must be greater than or equal to 0",
+                    )
+                ],
+            )
+        new = editable(old)
+        new.setdefault("spec", {})["replicas"] = replicas
+        stored, warnings = self._write(target, old, new, query, manager, operation)
+        return scale_of(target.resource, stored), warnings
 
     def _apply(self, target: Target, config: JSON, query: Query) -> tuple[int, JSON, list[str]]:
         resource = target.resource
@@ -393,7 +448,14 @@ class Api:
         return 200, stored, warnings
 
     def delete(self, target: Target, options: JSON, query: Query) -> JSON:
+        """DELETE of one object.  Foreground and Orphan propagation put the garbage
+        collector's finalizer on the owner (``foregroundDeletion``: gone after its dependents;
+        ``orphan``: gone once its dependents lost their owner reference), as the apiserver
+        does; Background (kubectl's default) deletes at once and leaves dependents to the GC."""
         resource = target.resource
+        if target.is_collection:
+            raise method_not_allowed()
+        policy = _propagation_policy(options, query)
         obj = self.store.require(resource, target.namespace, target.name)
         if query.get("dryRun") == "All" or options.get("dryRun"):
             return obj
@@ -401,24 +463,44 @@ class Api:
         if meta.get("deletionTimestamp"):
             return obj
         doomed = editable(obj)
-        doomed["metadata"]["deletionTimestamp"] = timestamp()
+        doomed_meta = doomed["metadata"]
+        doomed_meta["deletionTimestamp"] = timestamp()
         if resource.kind == "Namespace":
             doomed["status"] = {"phase": "Terminating"}
             return self.store.replace(resource, doomed)
-        if resource.kind == "Pod" or meta.get("finalizers"):
+        if policy in PROPAGATION_FINALIZERS:
+            finalizers = doomed_meta.setdefault("finalizers", [])
+            finalizers.append(PROPAGATION_FINALIZERS[policy])
+        if resource.kind == "Pod" or doomed_meta.get("finalizers"):
             grace = options.get("gracePeriodSeconds")
             if resource.kind == "Pod":
                 default_grace = obj.get("spec", {}).get("terminationGracePeriodSeconds", 30)
-                doomed["metadata"]["deletionGracePeriodSeconds"] = (
+                doomed_meta["deletionGracePeriodSeconds"] = (
                     default_grace if grace is None else grace
                 )
             else:
-                doomed["metadata"]["deletionGracePeriodSeconds"] = 0
+                doomed_meta["deletionGracePeriodSeconds"] = 0
             return self.store.replace(resource, doomed)
         gone = self.store.remove(resource, target.namespace, target.name)
         if resource.kind == "Service":
             self.allocator.release(gone)
         return _deleted_status(resource, gone)
+
+    def delete_collection(self, target: Target, options: JSON, query: Query) -> JSON:
+        """DELETE on a collection (``deletecollection``): every object the selectors match,
+        deleted one by one; the answer is the list of what was deleted, as the registry's."""
+        if "deletecollection" not in target.resource.verbs:
+            raise method_not_allowed()
+        listed = self.list_collection(target, query)
+        deleted = []
+        for item in listed["items"]:
+            meta = item["metadata"]
+            one = Target(target.resource, meta.get("namespace", ""), meta["name"])
+            answer = self.delete(one, options, query)
+            deleted.append(item if answer.get("kind") == "Status" else answer)
+        listed["items"] = [_with_type(target.resource, obj) for obj in deleted]
+        listed["metadata"] = {"resourceVersion": str(self.store.resource_version)}
+        return listed
 
     def review_access(self, body: JSON) -> JSON:
         """A SelfSubjectAccessReview: is the scenario's user allowed the verb it names?"""
@@ -434,6 +516,25 @@ class Api:
         review["status"] = {"allowed": not denied}
         review.setdefault("metadata", {})["creationTimestamp"] = None
         return review
+
+
+def scale_of(resource: Resource, obj: JSON) -> JSON:
+    """The ``autoscaling/v1`` Scale a workload's ``scale`` subresource reads and writes."""
+    meta = obj["metadata"]
+    return {
+        "kind": "Scale",
+        "apiVersion": "autoscaling/v1",
+        "metadata": {
+            key: meta[key]
+            for key in ("name", "namespace", "uid", "resourceVersion", "creationTimestamp")
+            if key in meta
+        },
+        "spec": {"replicas": obj.get("spec", {}).get("replicas", 1)},
+        "status": {
+            "replicas": obj.get("status", {}).get("replicas", 0),
+            "selector": format_label_selector(obj.get("spec", {}).get("selector")),
+        },
+    }
 
 
 def _filtered_type(change: Change, matches: Callable[[JSON], bool]) -> str:
@@ -464,8 +565,66 @@ def _bookmark(resource: Resource, resource_version: int, *, initial_events_end: 
     }
 
 
-def _expired(resource_version: int) -> JSON:
-    return ApiError(410, "Expired", f"too old resource version: {resource_version}").status()
+def _expired(requested: int, oldest: int) -> JSON:
+    """The watch cache's answer to a resourceVersion it no longer holds history for."""
+    message = f"too old resource version: {requested} ({oldest})"
+    return ApiError(410, "Expired", message).status()
+
+
+def _check_watch_options(query: Query) -> None:
+    """apimachinery's validateWatchOptions: the combinations a watch may not ask for."""
+    match = query.get("resourceVersionMatch", "")
+    initial = query.get("sendInitialEvents")
+    errors: list[validation.FieldError] = []
+    if initial is not None and match != "NotOlderThan":
+        errors.append(
+            validation.FieldError(
+                "FieldValueForbidden",
+                "resourceVersionMatch",
+                detail="sendInitialEvents requires setting resourceVersionMatch to NotOlderThan",
+            )
+        )
+    if match:
+        if initial is None:
+            errors.append(
+                validation.FieldError(
+                    "FieldValueForbidden",
+                    "resourceVersionMatch",
+                    detail="resourceVersionMatch is forbidden for watch unless sendInitialEvents "
+                    "is provided",
+                )
+            )
+        if match != "NotOlderThan":
+            errors.append(
+                validation.FieldError(
+                    "FieldValueNotSupported",
+                    "resourceVersionMatch",
+                    match,
+                    'supported values: "NotOlderThan"',
+                )
+            )
+    if errors:
+        raise validation.invalid_failure("ListOptions", "", errors)
+
+
+def _propagation_policy(options: JSON, query: Query) -> str:
+    policy = options.get("propagationPolicy") or query.get("propagationPolicy") or ""
+    if options.get("orphanDependents") is True and not policy:
+        policy = "Orphan"  # the deprecated spelling kubectl no longer sends
+    if policy and policy not in ("Foreground", "Background", "Orphan"):
+        raise validation.invalid_failure(
+            "DeleteOptions",
+            "",
+            [
+                validation.FieldError(
+                    "FieldValueNotSupported",
+                    "propagationPolicy",
+                    policy,
+                    'supported values: "Foreground", "Background", "Orphan", "nil"',
+                )
+            ],
+        )
+    return str(policy)
 
 
 def _deleted_status(resource: Resource, gone: JSON) -> JSON:

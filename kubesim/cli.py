@@ -17,7 +17,11 @@ from kubesim.sim import KubeSim
 def _scenario(path: str | None) -> Scenario:
     if path is None:
         return Scenario()
-    return Scenario.from_yaml(Path(path).read_text())
+    try:
+        text = Path(path).read_text()
+    except OSError as error:
+        raise ScenarioError(f"cannot read scenario {path}: {error.strerror}") from error
+    return Scenario.from_yaml(text)
 
 
 def _serve(args: argparse.Namespace) -> int:

@@ -7,6 +7,8 @@ per group-version on a cold cache.
 
 from __future__ import annotations
 
+import base64
+import hashlib
 from collections.abc import Iterable
 from typing import Any
 
@@ -39,7 +41,16 @@ def version_info(git_version: str) -> JSON:
 
 
 def _in_group(group: str) -> list[Resource]:
-    return [r for r in RESOURCES if r.group == group]
+    """A group's resources sorted by plural, the order the apiserver lists them in."""
+    return sorted((r for r in RESOURCES if r.group == group), key=lambda r: r.plural)
+
+
+def storage_version_hash(resource: Resource) -> str:
+    """The apiserver's ``storageVersionHash``: base64 of the first 8 bytes of SHA-256 of the
+    stored ``group/version/kind``; clients only compare it, but it should be the real value."""
+    version = resource.storage_version or resource.version
+    digest = hashlib.sha256(f"{resource.group}/{version}/{resource.kind}".encode())
+    return base64.b64encode(digest.digest()[:8]).decode()
 
 
 def legacy_api_versions(server_address: str) -> JSON:
@@ -78,8 +89,10 @@ def _legacy_entries(resource: Resource) -> Iterable[JSON]:
         entry["shortNames"] = list(resource.short_names)
     if resource.categories:
         entry["categories"] = list(resource.categories)
+    if not resource.virtual:
+        entry["storageVersionHash"] = storage_version_hash(resource)
     yield entry
-    for sub in resource.subresources:
+    for sub in sorted(resource.subresources, key=lambda s: s.name):
         sub_entry: JSON = {
             "name": f"{resource.plural}/{sub.name}",
             "singularName": "",
@@ -98,12 +111,15 @@ def api_resource_list(group: str, version: str) -> JSON | None:
     resources = [r for r in _in_group(group) if r.version == version]
     if not resources:
         return None
-    return {
+    listing: JSON = {
         "kind": "APIResourceList",
-        "apiVersion": "v1",
         "groupVersion": resources[0].group_version,
         "resources": [entry for r in resources for entry in _legacy_entries(r)],
     }
+    if group:
+        # The core group's handler sends no apiVersion here; named groups' handlers do.
+        listing["apiVersion"] = "v1"
+    return listing
 
 
 def _aggregated_resource(resource: Resource) -> JSON:
@@ -129,7 +145,7 @@ def _aggregated_resource(resource: Resource) -> JSON:
                 },
                 "verbs": list(sub.verbs),
             }
-            for sub in resource.subresources
+            for sub in sorted(resource.subresources, key=lambda s: s.name)
         ]
     return entry
 
@@ -137,7 +153,7 @@ def _aggregated_resource(resource: Resource) -> JSON:
 def _aggregated_group(group: str) -> JSON:
     resources = _in_group(group)
     return {
-        "metadata": {"name": group, "creationTimestamp": None},
+        "metadata": {"name": group} if group else {},
         "versions": [
             {
                 "version": resources[0].version,

@@ -23,6 +23,8 @@ class ApiError(Exception):
         message: str,
         details: JSON | None = None,
         headers: dict[str, str] | None = None,
+        *,
+        plain: bool = False,
     ) -> None:
         super().__init__(message)
         self.code = code
@@ -30,6 +32,9 @@ class ApiError(Exception):
         self.message = message
         self.details = details
         self.headers = headers or {}
+        # Answered as text/plain ``message``, as the apiserver's HTTP filters (not its
+        # handlers) answer: clients then derive reason and message from the code alone.
+        self.plain = plain
 
     def status(self) -> JSON:
         body: JSON = {
@@ -90,10 +95,13 @@ def forbidden(resource: Resource, name: str, verb: str, namespace: str, why: str
     return ApiError(403, "Forbidden", f"{target} is forbidden: {why}", _details(resource, name))
 
 
-def rbac_forbidden(resource: Resource, name: str, verb: str, namespace: str, user: str) -> ApiError:
+def rbac_forbidden(
+    resource: Resource, name: str, verb: str, namespace: str, user: str, requested: str = ""
+) -> ApiError:
+    """The authorization filter's 403; ``requested`` is ``pods/log`` for a subresource."""
     scope = f'in the namespace "{namespace}"' if namespace else "at the cluster scope"
     group = f'in API group "{resource.group}"'
-    why = f'User "{user}" cannot {verb} resource "{resource.plural}" {group} {scope}'
+    why = f'User "{user}" cannot {verb} resource "{requested or resource.plural}" {group} {scope}'
     return forbidden(resource, name, verb, namespace, why)
 
 

@@ -2,6 +2,11 @@
 
 Only resource requests are hit: `/version`, discovery and OpenAPI stay reliable, so a test of
 a client's retries measures its handling of API errors rather than kubectl's discovery cache.
+Each fault looks as it does from a real control plane, because clients branch on those
+details: a 429 is the priority-and-fairness filter's plain-text answer with ``Retry-After``
+(client-go then retries by itself, up to 10 times), a 500 is the apiserver's InternalError
+``Status``, a 503 a ServiceUnavailable ``Status`` with ``Retry-After`` (as during an apiserver
+shutdown), and a reset is a TCP RST, as from a crashed apiserver or a dropped load balancer.
 """
 
 from __future__ import annotations
@@ -13,22 +18,29 @@ import time
 from kubesim.errors import ApiError
 from kubesim.scenario import Faults
 
-_FAULTS = {
-    429: (
-        "TooManyRequests",
-        "the server has received too many requests and has asked us to try again later",
-    ),
-    500: (
-        "InternalError",
-        'an error on the server ("injected fault") has prevented the request from succeeding',
-    ),
-    503: ("ServiceUnavailable", "the server is currently unable to handle the request"),
-}
+# What kube-apiserver's max-in-flight / APF filters write (http.Error, not a Status object).
+TOO_MANY_REQUESTS_TEXT = "Too many requests, please try again later.\n"
 _RELIABLE_PREFIXES = ("/version", "/openapi", "/healthz", "/livez", "/readyz")
 
 
 class ResetConnection(Exception):  # noqa: N818 - a signal to the server, not an error
     """Drop the connection without an answer, as a crashed or restarted apiserver does."""
+
+
+def injected_error(code: int, retry_after: int) -> ApiError:
+    """The answer for an injected HTTP error ``code``."""
+    headers = {"Retry-After": str(retry_after)}
+    if code == 429:
+        return ApiError(429, "TooManyRequests", TOO_MANY_REQUESTS_TEXT, headers=headers, plain=True)
+    if code == 503:
+        return ApiError(
+            503,
+            "ServiceUnavailable",
+            "the server is currently unable to handle the request",
+            {"retryAfterSeconds": retry_after},
+            headers,
+        )
+    return ApiError(code, "InternalError", "Internal error occurred: injected fault")
 
 
 class FaultInjector:
@@ -56,10 +68,4 @@ class FaultInjector:
             raise ResetConnection
         if error_draw < faults.error_rate and faults.error_codes:
             code = faults.error_codes[int(code_draw * len(faults.error_codes))]
-            reason, message = _FAULTS.get(code, _FAULTS[500])
-            if code not in (429, 503):
-                raise ApiError(code, reason, message)
-            seconds = faults.retry_after
-            raise ApiError(
-                code, reason, message, {"retryAfterSeconds": seconds}, {"Retry-After": str(seconds)}
-            )
+            raise injected_error(code, faults.retry_after)

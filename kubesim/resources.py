@@ -41,6 +41,8 @@ class Resource:
     # Resources that are computed per request and never stored (access reviews).
     virtual: bool = False
     singular: str = field(default="")
+    # The version the apiserver stores, when not the served one (it feeds storageVersionHash).
+    storage_version: str = ""
 
     @property
     def group_version(self) -> str:
@@ -139,7 +141,14 @@ RESOURCES: tuple[Resource, ...] = (
         verbs=("create",),
         virtual=True,
     ),
-    Resource("discovery.k8s.io", "v1", "endpointslices", "EndpointSlice", True),
+    Resource(
+        "discovery.k8s.io",
+        "v1",
+        "endpointslices",
+        "EndpointSlice",
+        True,
+        storage_version="v1beta1",
+    ),
     Resource(
         "networking.k8s.io",
         "v1",

@@ -7,6 +7,7 @@ JSON lines.  TCP_NODELAY is set because without it every request waits ~40 ms on
 from __future__ import annotations
 
 import json
+import select
 import socket
 import struct
 import threading
@@ -21,13 +22,14 @@ from urllib.parse import parse_qs, urlsplit
 from kubesim import discovery, openapi, tables
 from kubesim.api import decode_body
 from kubesim.cluster import Cluster
-from kubesim.errors import ApiError, method_not_allowed, rbac_forbidden
+from kubesim.errors import ApiError, bad_request, method_not_allowed, rbac_forbidden
 from kubesim.faults import FaultInjector, ResetConnection
 from kubesim.media import wants_table
 from kubesim.routing import Target, parse_resource_path
 
 JSON = dict[str, Any]
 _LINGER_RESET = struct.pack("ii", 1, 0)
+_INCLUDE_OBJECT = ("None", "Metadata", "Object")
 _VERBS = {"POST": "create", "PUT": "update", "PATCH": "patch", "DELETE": "delete"}
 
 
@@ -57,6 +59,8 @@ class KubeSimServer(ThreadingHTTPServer):
         self.requests: list[LoggedRequest] = []
         self.stopping = threading.Event()
         self._log_lock = threading.Lock()
+        # Watches being streamed now (requests are logged only when they end).
+        self.open_watches = 0
 
     def log_request_done(self, entry: LoggedRequest) -> None:
         with self._log_lock:
@@ -92,19 +96,21 @@ class Handler(BaseHTTPRequestHandler):
         started = time.monotonic()
         url = urlsplit(self.path)
         query = {k: v[0] for k, v in parse_qs(url.query, keep_blank_values=True).items()}
-        length = int(self.headers.get("Content-Length") or 0)
-        body = self.rfile.read(length) if length else b""
+        body = self._read_body()
         self._status = 200
         try:
             self.server.faults.before(url.path)
             self._route(method, url.path, query, body)
         except ResetConnection:
             self._status = 0
-            self.close_connection = True
-            # SO_LINGER 0: the client sees a reset, not an orderly close.
-            self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, _LINGER_RESET)
+            self._reset()
         except ApiError as error:
-            self._send_json(error.code, error.status(), error.headers)
+            if error.plain:
+                headers = {"X-Content-Type-Options": "nosniff", **error.headers}
+                body = error.message.encode()
+                self._send(error.code, body, "text/plain; charset=utf-8", headers)
+            else:
+                self._send_json(error.code, error.status(), error.headers)
         except (BrokenPipeError, ConnectionResetError):
             self.close_connection = True
         finally:
@@ -120,6 +126,30 @@ class Handler(BaseHTTPRequestHandler):
                     self.headers.get("Content-Type", ""),
                 )
             )
+
+    def _reset(self) -> None:
+        """Abort the connection with a TCP RST (SO_LINGER 0, then close at once): closing
+        later would let the server's orderly shutdown send a FIN first, which clients see as
+        EOF, not as the reset a crashed apiserver or a dropping load balancer gives."""
+        self.close_connection = True
+        self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, _LINGER_RESET)
+        self.rfile.close()  # the buffered reader holds a reference that would keep the fd open
+        self.connection.close()
+
+    def _read_body(self) -> bytes:
+        """The request body, sized or chunked (`kubectl replace --raw` streams it chunked)."""
+        if "chunked" in self.headers.get("Transfer-Encoding", "").lower():
+            chunks = []
+            while True:
+                size = int(self.rfile.readline().split(b";")[0].strip() or b"0", 16)
+                if size == 0:
+                    while self.rfile.readline() not in (b"\r\n", b"\n", b""):
+                        pass  # trailers
+                    return b"".join(chunks)
+                chunks.append(self.rfile.read(size))
+                self.rfile.readline()
+        length = int(self.headers.get("Content-Length") or 0)
+        return self.rfile.read(length) if length else b""
 
     def _send(
         self, code: int, body: bytes, content_type: str, headers: dict[str, str] | None = None
@@ -172,11 +202,11 @@ class Handler(BaseHTTPRequestHandler):
                 self._watch(target, query, accept)
             elif target.is_collection:
                 listed = api.list_collection(target, query)
-                self._send_listed(target, listed, accept)
+                self._send_listed(target, listed, accept, query)
             else:
                 obj = api.get(target, query)
                 assert isinstance(obj, dict)
-                self._send_object(target, obj, accept)
+                self._send_object(target, obj, accept, query)
         elif method == "POST":
             decoded = decode_body(body, self.headers.get("Content-Type", ""))
             if target.resource.virtual:
@@ -195,28 +225,37 @@ class Handler(BaseHTTPRequestHandler):
             self._send_json(code, patched, self._warning_headers(warnings))
         elif method == "DELETE":
             options = decode_body(body, "application/json") if body else {}
-            self._send_json(200, api.delete(target, options, query))
+            if target.is_collection:
+                self._send_json(200, api.delete_collection(target, options, query))
+            else:
+                self._send_json(200, api.delete(target, options, query))
         else:
             raise method_not_allowed()
 
     def _authorize(self, method: str, target: Target, query: dict[str, str]) -> None:
+        """RBAC as the scenario's ``forbidden`` rules script it, with the attributes the
+        apiserver's RequestInfo gives (a Namespace is "in" its own namespace; DELETE on a
+        collection is ``deletecollection``; a watch is ``watch``)."""
         if method == "GET":
-            verb = "get" if target.name else ("watch" if query.get("watch") else "list")
+            watching = query.get("watch") in ("true", "1")
+            verb = "get" if target.name else ("watch" if watching else "list")
+        elif method == "DELETE" and target.is_collection:
+            verb = "deletecollection"
         else:
             verb = _VERBS.get(method, method.lower())
         resource = target.resource
         plural = (
             f"{resource.plural}/{target.subresource}" if target.subresource else resource.plural
         )
-        for rule in self.server.cluster.scenario.faults.forbidden:
+        namespace = target.namespace or (target.name if resource.kind == "Namespace" else "")
+        for rule in self.server.faults.faults.forbidden:
             if (
                 rule.verb in (verb, "*")
                 and rule.resource in (resource.plural, plural, "*")
-                and (not rule.namespace or rule.namespace == target.namespace)
+                and (not rule.namespace or rule.namespace == namespace)
             ):
-                raise rbac_forbidden(
-                    resource, target.name, verb, target.namespace, self.server.cluster.scenario.user
-                )
+                user = self.server.cluster.scenario.user
+                raise rbac_forbidden(resource, target.name, verb, namespace, user, plural)
 
     def _discovery(self, path: str, accept: str) -> bool:
         cluster = self.server.cluster
@@ -259,50 +298,78 @@ class Handler(BaseHTTPRequestHandler):
             self._send_json(200, listing)
         return True
 
-    def _send_object(self, target: Target, obj: JSON, accept: str) -> None:
+    def _send_object(self, target: Target, obj: JSON, accept: str, query: dict[str, str]) -> None:
         if wants_table(accept):
-            self._send_json(200, self._table(target, [obj]))
+            include = query.get("includeObject", "Metadata")
+            self._send_json(200, self._table(target, [obj], include_object=include))
         else:
             self._send_json(200, obj)
 
-    def _send_listed(self, target: Target, listed: JSON, accept: str) -> None:
+    def _send_listed(
+        self, target: Target, listed: JSON, accept: str, query: dict[str, str]
+    ) -> None:
         if wants_table(accept):
-            self._send_json(
-                200, self._table(target, listed["items"], listed["metadata"]["resourceVersion"])
-            )
+            version = listed["metadata"]["resourceVersion"]
+            include = query.get("includeObject", "Metadata")
+            self._send_json(200, self._table(target, listed["items"], version, include))
         else:
             self._send_json(200, listed)
 
-    def _table(self, target: Target, objects: list[JSON], resource_version: str = "") -> JSON:
+    def _table(
+        self,
+        target: Target,
+        objects: list[JSON],
+        resource_version: str = "",
+        include_object: str = "Metadata",
+    ) -> JSON:
+        if include_object not in _INCLUDE_OBJECT:
+            raise bad_request(f"unrecognized includeObject value: {json.dumps(include_object)}")
         return tables.to_table(
             target.resource.kind,
             objects,
             now=datetime.now(timezone.utc),
             resource_version=resource_version,
+            include_object=include_object,
         )
+
+    def _client_gone(self) -> bool:
+        """Whether a watching client hung up: without this check a quiet watch would hold its
+        thread until timeoutSeconds, where the apiserver cancels it with the request context."""
+        try:
+            readable, _, _ = select.select([self.connection], [], [], 0)
+            return bool(readable) and not self.connection.recv(1, socket.MSG_PEEK)
+        except OSError:
+            return True
 
     def _watch(self, target: Target, query: dict[str, str], accept: str) -> None:
         as_table = wants_table(accept)
+        include_object = query.get("includeObject", "Metadata")
+        cut_after = self.server.faults.faults.watch_cut_after
+        cut_at = time.monotonic() + cut_after if cut_after else None
+        # Created before the 200 goes out: a watch with bad options is an error answer.
+        events: Iterator[JSON] = self.server.cluster.api.watch(
+            target,
+            query,
+            lambda: (
+                self.server.stopping.is_set()
+                or (cut_at is not None and time.monotonic() > cut_at)
+                or self._client_gone()
+            ),
+        )
         self._status = 200
         self.send_response(200)
         self.send_header("Content-Type", "application/json")
         self.send_header("Transfer-Encoding", "chunked")
         self.send_header("Cache-Control", "no-cache, private")
         self.end_headers()
-        cut_after = self.server.faults.faults.watch_cut_after
-        cut_at = time.monotonic() + cut_after if cut_after else None
-        events: Iterator[JSON] = self.server.cluster.api.watch(
-            target,
-            query,
-            lambda: (
-                self.server.stopping.is_set() or (cut_at is not None and time.monotonic() > cut_at)
-            ),
-        )
+        with self.server._log_lock:
+            self.server.open_watches += 1
         try:
             for event in events:
                 sent = event
                 if as_table and event["type"] in ("ADDED", "MODIFIED", "DELETED"):
-                    sent = {"type": event["type"], "object": self._table(target, [event["object"]])}
+                    table = self._table(target, [event["object"]], include_object=include_object)
+                    sent = {"type": event["type"], "object": table}
                 line = json.dumps(sent, separators=(",", ":")).encode() + b"\n"
                 self.wfile.write(b"%x\r\n%s\r\n" % (len(line), line))
                 self.wfile.flush()
@@ -310,4 +377,7 @@ class Handler(BaseHTTPRequestHandler):
             self.wfile.flush()
         except (BrokenPipeError, ConnectionResetError):
             pass
+        finally:
+            with self.server._log_lock:
+                self.server.open_watches -= 1
         self.close_connection = True

@@ -6,13 +6,15 @@ import os
 import shutil
 import tempfile
 import threading
+from dataclasses import replace
 from pathlib import Path
 from types import TracebackType
 from typing import Any
 
 from kubesim.cluster import Cluster
+from kubesim.faults import FaultInjector
 from kubesim.resources import Resource, by_plural
-from kubesim.scenario import Scenario
+from kubesim.scenario import Faults, Scenario
 from kubesim.server import KubeSimServer, LoggedRequest
 
 JSON = dict[str, Any]
@@ -81,6 +83,19 @@ class KubeSim:
     @property
     def requests(self) -> list[LoggedRequest]:
         return list(self._server.requests)
+
+    @property
+    def open_watches(self) -> int:
+        """How many watch streams are open now: a test waits for kubectl to be watching
+        before it makes the change the watch should report."""
+        return self._server.open_watches
+
+    def set_faults(self, faults: Faults) -> None:
+        """Change the API faults of a running emulator (a token that expires, an apiserver
+        that starts throttling); the random draws restart from ``faults.seed``."""
+        self.scenario = replace(self.scenario, faults=faults)
+        self.cluster.scenario = self.cluster.api.scenario = self.scenario
+        self._server.faults = FaultInjector(faults)
 
     def write_kubeconfig(self, path: Path | None = None) -> Path:
         target = path or self.kubeconfig

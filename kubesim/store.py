@@ -60,11 +60,12 @@ class Change:
 class Store:
     """Objects by resource and (namespace, name), plus the history watches read from."""
 
-    def __init__(self) -> None:
+    def __init__(self, history_length: int = HISTORY_LENGTH) -> None:
         self.lock = threading.RLock()
         self.changed = threading.Condition(self.lock)
         self._objects: dict[Resource, dict[Key, JSON]] = {}
         self._history: list[Change] = []
+        self._history_length = history_length
         self._trimmed = False
         self._resource_version = 1000
 
@@ -79,8 +80,8 @@ class Store:
         self, resource: Resource, change_type: str, obj: JSON, previous: JSON | None = None
     ) -> None:
         self._history.append(Change(resource, change_type, obj, self._resource_version, previous))
-        if len(self._history) > 2 * HISTORY_LENGTH:
-            del self._history[:HISTORY_LENGTH]
+        if len(self._history) > 2 * self._history_length:
+            del self._history[: self._history_length]
             self._trimmed = True
         self.changed.notify_all()
 
@@ -149,11 +150,19 @@ class Store:
             self._record(resource, "DELETED", gone, current)
             return gone
 
+    @property
+    def oldest_watchable(self) -> int:
+        """The oldest resourceVersion a watch can still start from (0: all history is kept)."""
+        with self.lock:
+            if not self._trimmed or not self._history:
+                return 0
+            return self._history[0].resource_version - 1
+
     def changes_after(self, resource: Resource, resource_version: int) -> list[Change] | None:
         """Changes to ``resource`` newer than ``resource_version``; None if history lost them."""
         with self.lock:
             history = self._history
-            if history and resource_version < history[0].resource_version - 1 and self._trimmed:
+            if resource_version < self.oldest_watchable:
                 return None
             start = bisect.bisect_right(history, resource_version, key=_change_rv)
             return [c for c in history[start:] if c.resource is resource]

@@ -221,7 +221,8 @@ def typed_patch_error(obj: JsonDict, version: str) -> ApiError | None:
 @dataclass(frozen=True)
 class FieldError:
     """One field.Error of k8s.io/apimachinery: ``type`` is the cause reason
-    (FieldValueRequired, FieldValueInvalid, FieldValueNotSupported, FieldValueDuplicate)."""
+    (FieldValueRequired, FieldValueInvalid, FieldValueNotSupported, FieldValueDuplicate,
+    FieldValueForbidden)."""
 
     type: str
     field: str
@@ -235,8 +236,10 @@ class FieldError:
             "FieldValueInvalid": "Invalid value",
             "FieldValueNotSupported": "Unsupported value",
             "FieldValueDuplicate": "Duplicate value",
+            "FieldValueForbidden": "Forbidden",
         }[self.type]
-        text = label if self.type == "FieldValueRequired" else f"{label}: {_go_value(self.value)}"
+        bare = self.type in ("FieldValueRequired", "FieldValueForbidden")
+        text = label if bare else f"{label}: {_go_value(self.value)}"
         return f"{text}: {self.detail}" if self.detail else text
 
     def __str__(self) -> str:
@@ -277,6 +280,8 @@ _GROUP_BY_KIND = {
     "Job": "batch",
     "CronJob": "batch",
     "StorageClass": "storage.k8s.io",
+    "ListOptions": "meta.k8s.io",
+    "DeleteOptions": "meta.k8s.io",
 }
 
 
@@ -292,7 +297,9 @@ def invalid_failure(kind: str, name: str, errors: Sequence[FieldError]) -> ApiEr
     listed = texts[0] if len(texts) == 1 else "[" + ", ".join(texts) + "]"
     group = _GROUP_BY_KIND.get(kind, "")
     qualified = f"{kind}.{group}" if group else kind
-    details: JsonDict = {"name": name, "kind": kind, "causes": [e.cause() for e in kept]}
+    details: JsonDict = {"kind": kind, "causes": [e.cause() for e in kept]}
+    if name:
+        details["name"] = name  # omitempty in StatusDetails
     if group:
         details["group"] = group
     return ApiError(422, "Invalid", f"{qualified} {json.dumps(name)} is invalid: {listed}", details)

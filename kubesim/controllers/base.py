@@ -35,12 +35,20 @@ class Context:
             self.store.remove(resource, meta.get("namespace", ""), meta["name"])
         return stored
 
-    def delete(self, resource: Resource, obj: JSON) -> None:
-        """Delete as the garbage collector does: finalizers and pod grace are respected."""
+    def delete(self, resource: Resource, obj: JSON, finalizer: str = "") -> None:
+        """Delete as the garbage collector does: finalizers and pod grace are respected;
+        ``finalizer`` is a propagation finalizer to add (foregroundDeletion)."""
         meta = obj["metadata"]
         if meta.get("deletionTimestamp"):
             return
-        if resource.kind == "Pod" or meta.get("finalizers") or resource.kind == "Namespace":
+        if finalizer:
+            obj = editable(obj)
+            obj["metadata"].setdefault("finalizers", []).append(finalizer)
+        if (
+            resource.kind == "Pod"
+            or obj["metadata"].get("finalizers")
+            or resource.kind == "Namespace"
+        ):
             doomed = editable(obj)
             doomed["metadata"]["deletionTimestamp"] = timestamp()
             if resource.kind == "Pod":

@@ -7,7 +7,7 @@ client-go's event correlator aggregates them; that is what ``kubectl describe`` 
 
 from __future__ import annotations
 
-import secrets
+import time
 from typing import Any
 
 from kubesim.resources import by_plural
@@ -24,6 +24,7 @@ class EventRecorder:
         self._store = store
         self._host = host
         self._names: dict[tuple[str, str, str, str], tuple[str, str]] = {}
+        self._last_nanos = 0
 
     def record(
         self,
@@ -50,7 +51,10 @@ class EventRecorder:
                 bumped["lastTimestamp"] = now
                 self._store.replace(EVENTS, bumped)
                 return
-        name = f"{meta['name']}.{secrets.token_hex(8)}"
+        # client-go names an event "<object>.<UnixNano in hex>": listed in key order, an
+        # object's events come out oldest first, as describe and get events show them.
+        self._last_nanos = max(time.time_ns(), self._last_nanos + 1)
+        name = f"{meta['name']}.{self._last_nanos:x}"
         involved: JSON = {
             "kind": obj.get("kind", ""),
             "name": meta["name"],

@@ -24,6 +24,8 @@ REPLICASETS = by_plural("replicasets", "apps")
 PODS = by_plural("pods")
 HASH_LABEL = "pod-template-hash"
 REVISION = "deployment.kubernetes.io/revision"
+FOREGROUND = "foregroundDeletion"
+ORPHAN = "orphan"
 
 
 def _pod_ready(pod: JSON) -> bool:
@@ -379,11 +381,49 @@ class DeploymentController:
 
 
 class GarbageCollector:
-    """Deletes dependents whose owner is gone (background propagation, kubectl's default)."""
+    """Deletes dependents whose owner is gone (background propagation, kubectl's default),
+    and finishes the Foreground and Orphan deletions whose finalizers the apiserver set."""
 
     def __init__(self, ctx: Context, resources: tuple[Any, ...]) -> None:
         self.ctx = ctx
         self._resources = resources
+
+    def _dependents(self, owner: JSON) -> list[tuple[Any, JSON]]:
+        uid = owner["metadata"]["uid"]
+        return [
+            (resource, obj)
+            for resource in self._resources
+            for obj in self.ctx.store.all(resource)
+            if any(ref.get("uid") == uid for ref in obj["metadata"].get("ownerReferences") or [])
+        ]
+
+    def _release(self, resource: Any, owner: JSON, finalizer: str) -> None:
+        released = editable(owner)
+        released["metadata"]["finalizers"] = [
+            f for f in owner["metadata"]["finalizers"] if f != finalizer
+        ]
+        self.ctx.update(resource, released)
+
+    def _orphan(self, resource: Any, owner: JSON) -> None:
+        uid = owner["metadata"]["uid"]
+        for dependent_resource, dependent in self._dependents(owner):
+            freed = editable(dependent)
+            refs = [r for r in dependent["metadata"]["ownerReferences"] if r.get("uid") != uid]
+            if refs:
+                freed["metadata"]["ownerReferences"] = refs
+            else:
+                del freed["metadata"]["ownerReferences"]
+            self.ctx.update(dependent_resource, freed)
+        self._release(resource, owner, ORPHAN)
+
+    def _foreground(self, resource: Any, owner: JSON) -> None:
+        dependents = self._dependents(owner)
+        if not dependents:
+            self._release(resource, owner, FOREGROUND)
+        for dependent_resource, dependent in dependents:
+            # A dependent that owns others is itself deleted in the foreground.
+            chained = FOREGROUND if self._dependents(dependent) else ""
+            self.ctx.delete(dependent_resource, dependent, finalizer=chained)
 
     def reconcile(self) -> None:
         store = self.ctx.store
@@ -392,6 +432,12 @@ class GarbageCollector:
             alive.update(o["metadata"]["uid"] for o in store.all(resource))
         for resource in self._resources:
             for obj in store.all(resource):
-                refs = obj["metadata"].get("ownerReferences")
+                meta = obj["metadata"]
+                finalizers = meta.get("finalizers") or []
+                if meta.get("deletionTimestamp") and ORPHAN in finalizers:
+                    self._orphan(resource, obj)
+                elif meta.get("deletionTimestamp") and FOREGROUND in finalizers:
+                    self._foreground(resource, obj)
+                refs = meta.get("ownerReferences")
                 if refs and not any(ref.get("uid") in alive for ref in refs):
                     self.ctx.delete(resource, obj)
