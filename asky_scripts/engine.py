@@ -9,16 +9,18 @@ stops the run at once with its evidence; a stage still waiting at ``--timeout`` 
 from __future__ import annotations
 
 import contextlib
+import itertools
 import json
 import re
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
 import tenacity
 
-from asky_scripts import diagnostics, readiness
+from asky_scripts import diagnostics, host_directory, readiness, volume_rebind
 from asky_scripts.errors import (
     ClusterRefusedError,
     FailureReport,
@@ -34,14 +36,17 @@ from asky_scripts.kubectl import (
     InvalidError,
     Kubectl,
     KubectlError,
+    TransientError,
 )
 from asky_scripts.manifests import DATABASE, DeployOptions, Manifest, to_stream
+from asky_scripts.namespace_lock import NamespaceLock
 from asky_scripts.plan import RESOURCES, PlannedStage, Stage
-from asky_scripts.preflight import CLAIM_NAME, ClusterFacts
+from asky_scripts.preflight import ClusterFacts
 from asky_scripts.progress import Progress
 from asky_scripts.readiness import Failed, Ready, Stopwatch, Verdict, Waiting
 from asky_scripts.secret_generation import missing_secrets, secret_names
 from asky_scripts.summary import Summary, build
+from asky_scripts.volume_rebind import CLAIM_NAME, VolumeState
 
 Obj = dict[str, Any]
 
@@ -50,6 +55,13 @@ Obj = dict[str, Any]
 # cluster even when validation then fails.  Nothing is written there (dry run).
 VALIDATION_NAMESPACE = "default"
 POSTGRES_READY_LINE = "database system is ready to accept connections"
+# The entrypoint's lines worth showing: a first initialisation, or the reuse of existing data.
+POSTGRES_INIT_MARKERS = ("docker-entrypoint", "initdb", "Skipping initialization")
+# Attempts at applying a whole stage's stream before going object by object (see _apply).
+_STREAM_ATTEMPTS = 1
+# Attempts at one tick's read: a failed tick is simply followed by the next one.
+_TICK_ATTEMPTS = 2
+_APPLY_WORKERS = 4
 _CONFLICT = re.compile(r'conflict with "([^"]+)"(?: using [^:]+)?: (\S+)')
 
 
@@ -99,24 +111,20 @@ class Deployer:
         *,
         timeout: float = 300.0,
         force_conflicts: bool = False,
+        environ: Mapping[str, str] | None = None,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._kubectl = kubectl
         self._facts = facts
-        # An existing volume of ours is never re-applied: it holds the data, its spec is
-        # immutable anyway, and applying our claimRef (an atomic field) would drop the UID
-        # its binding controller set, changing the volume on every run.
         self._plan = [
             PlannedStage(
-                p.stage,
-                tuple(
-                    m
-                    for m in p.manifests
-                    if not (facts.volume_exists and m.kind == "PersistentVolume")
-                ),
+                p.stage, _without_volume(p.manifests) if facts.volume_exists else p.manifests
             )
             for p in plan
         ]
+        self._full_plan = list(plan)
+        self._environ = dict(environ or {})
+        self._lock: NamespaceLock | None = None
         self._options = options
         self._progress = progress
         self._timeout = timeout
@@ -153,13 +161,33 @@ class Deployer:
         if not manifests:
             return
         try:
-            self._kubectl.run(
-                apply_args(dry_run=True, force_conflicts=force), stdin=to_stream(manifests)
-            )
+            self._apply(manifests, dry_run=True, force=force)
         except ConflictError as exc:
             raise explain_conflict("validation", exc) from exc
         except InvalidError as exc:
             raise self._pinpoint_invalid(manifests, exc) from exc
+
+    def _apply(self, manifests: Sequence[Manifest], *, force: bool, dry_run: bool = False) -> None:
+        """Applies a stage's objects in one kubectl call, or one by one if the API is flaky.
+
+        kubectl sends one request per object, so a single transient failure fails the whole
+        stream and a retry re-sends all of it: with many objects the odds of a clean pass fall
+        fast.  After a short try, each object gets its own bounded retries instead.
+        Re-applying an object that already went through is a no-op (server-side apply).
+        """
+        args = apply_args(dry_run=dry_run, force_conflicts=force)
+        try:
+            self._kubectl.run(args, stdin=to_stream(list(manifests)), attempts=_STREAM_ATTEMPTS)
+        except TransientError:
+            if len(manifests) == 1:
+                raise
+            # Kind by kind keeps the stage's order (Services before their Deployments);
+            # objects of one kind are independent, so they go concurrently.
+            for _, same_kind in itertools.groupby(manifests, key=lambda m: m.kind):
+                with ThreadPoolExecutor(max_workers=_APPLY_WORKERS) as pool:
+                    list(
+                        pool.map(lambda m: self._kubectl.run(args, stdin=to_stream([m])), same_kind)
+                    )
 
     def _pinpoint_invalid(self, manifests: list[Manifest], error: InvalidError) -> ManifestError:
         """Re-validates object by object to name the file the server refused."""
@@ -202,6 +230,11 @@ class Deployer:
                 for m in planned.manifests
                 if m.namespaced and not namespace_exists
             ]
+            if planned.stage.name == "storage" and self._facts.volume.state is VolumeState.RELEASED:
+                created.append(
+                    f"~ PersistentVolume/{self._options.pv_name} (Released: re-bound to the "
+                    "new claim, data kept)"
+                )
             if planned.stage.generates_secrets:
                 existing = self._existing_secrets() if namespace_exists else set()
                 created += [
@@ -217,39 +250,98 @@ class Deployer:
     # -- deploy ---------------------------------------------------------------------------------
 
     def deploy(self) -> None:
-        facts = self._facts
-        for planned in self._plan:
-            stage = planned.stage
-            self.current_stage = stage.name
-            self._progress.stage_started(stage.name)
-            started = self._clock()
-            if stage.name == "storage" and facts.rebind_volume:
-                self._rebind(facts.rebind_volume)
-            extra: list[tuple[str, str]] = []
-            if stage.name == "storage" and facts.volume_exists:
-                extra.append(("PersistentVolume", self._options.pv_name))
-            if stage.generates_secrets:
-                extra = [("Secret", name) for name in self._ensure_secrets(stage)]
-            if planned.manifests:
-                try:
-                    self._kubectl.run(
-                        apply_args(force_conflicts=self._force),
-                        stdin=to_stream(list(planned.manifests)),
-                    )
-                except ConflictError as exc:
-                    raise explain_conflict(stage.name, exc) from exc
-            detail = self._wait(stage, planned.manifests, extra)
-            if stage.checks_database_log:
-                detail += self._check_database_log()
-            self._progress.stage_done(stage.name, self._clock() - started, detail)
+        """Every stage in order; the namespace lock is held from the namespace stage on."""
+        with contextlib.ExitStack() as held:
+            for planned in self._full_plan:
+                stage = planned.stage
+                self.current_stage = stage.name
+                if self._lock is not None:
+                    self._lock.ensure_held()
+                self._progress.stage_started(stage.name)
+                started = self._clock()
+                manifests: Sequence[Manifest] = planned.manifests
+                extra: list[tuple[str, str]] = []
+                if stage.name == "storage" and not self._options.storage_class:
+                    manifests, extra = self._claim_volume(manifests)
+                if stage.generates_secrets:
+                    extra = [("Secret", name) for name in self._ensure_secrets(stage)]
+                if manifests:
+                    try:
+                        self._apply(manifests, force=self._force)
+                    except ConflictError as exc:
+                        raise explain_conflict(stage.name, exc) from exc
+                detail = self._wait(stage, manifests, extra)
+                if stage.name == "storage":
+                    self._prepare_host_directory()
+                if stage.checks_database_log:
+                    detail += self._check_database_log()
+                if stage.name == "namespace":
+                    self._lock = held.enter_context(self._namespace_lock())
+                    detail += "; deploy lock taken"
+                self._progress.stage_done(stage.name, self._clock() - started, detail)
 
-    def _rebind(self, volume: str) -> None:
-        """Frees our Released volume from its deleted claim's UID so the new claim binds it."""
-        patch = {"spec": {"claimRef": {"uid": None, "resourceVersion": None}}}
-        self._kubectl.run(
-            ["patch", f"persistentvolumes/{volume}", "--type=merge", "-p", json.dumps(patch)]
+    def _namespace_lock(self) -> NamespaceLock:
+        return NamespaceLock(
+            self._kubectl,
+            self.namespace,
+            command="run.py",
+            wait=self._timeout,
+            notify=lambda message: self._progress.note("namespace", message),
         )
-        self._progress.note("storage", f"re-binding volume {volume}: the data on it is kept")
+
+    def _claim_volume(
+        self, manifests: Sequence[Manifest]
+    ) -> tuple[Sequence[Manifest], list[tuple[str, str]]]:
+        """Judges our volume again, now under the lock, and re-binds it when it was Released.
+
+        An existing volume of ours is never re-applied: it holds the data, its spec is
+        immutable anyway, and applying our claimRef (an atomic field) would drop the UID its
+        binding controller set, changing the volume on every run.
+        """
+        directory = self._facts.host_directory
+        host_path = directory.path if directory else ""
+        volume = volume_rebind.read_volume(self._kubectl, self._options)
+        finding = volume_rebind.inspect(self._kubectl, self._options, volume, host_path)
+        if finding.state is VolumeState.REFUSED:
+            raise ClusterRefusedError("; ".join(finding.problems))
+        if finding.state is VolumeState.ABSENT:
+            return manifests, []
+        if finding.state is VolumeState.RELEASED and finding.stale_claim_ref is not None:
+            volume_rebind.rebind(self._kubectl, self._options.pv_name, finding.stale_claim_ref)
+            self._progress.note(
+                "storage",
+                f"re-binding volume {self._options.pv_name} to the new claim: same volume, "
+                "the data on it is kept",
+            )
+        return _without_volume(manifests), [("PersistentVolume", self._options.pv_name)]
+
+    def _prepare_host_directory(self) -> None:
+        """On minikube, makes the data directory the postgres uid's before postgres starts."""
+        directory = self._facts.host_directory
+        if directory is None or directory.minikube_profile is None:
+            return
+        command = " ".join(directory.command())
+        if directory.minikube is None:
+            self._progress.note(
+                "storage",
+                f"no minikube binary on PATH, so the data directory was not prepared; if postgres "
+                f"cannot write to it, run: {command}",
+                warning=True,
+            )
+            return
+        problem = host_directory.prepare(directory, self._environ)
+        if problem:
+            self._progress.note(
+                "storage",
+                f"could not prepare the data directory ({problem}); run: {command}",
+                warning=True,
+            )
+        else:
+            self._progress.note(
+                "storage",
+                f"data directory {directory.path} on the minikube node owned by uid "
+                f"{host_directory.POSTGRES_UID}",
+            )
 
     def _existing_secrets(self) -> set[str]:
         # Names only: the values never need to reach this process.
@@ -276,7 +368,10 @@ class Deployer:
         stopwatch = Stopwatch()
 
         def tick() -> bool:
-            observed = self._observe(stage, targets)
+            try:
+                observed = self._observe(stage, targets)
+            except TransientError:
+                return False  # kubectl already retried; the next tick reads again
             verdicts = self._judge(targets, observed, stopwatch)
             stopwatch.end_tick()
             for key, verdict in verdicts.items():
@@ -299,17 +394,14 @@ class Deployer:
         return summarize_stage(last)
 
     def _observe(self, stage: Stage, targets: list[tuple[str, str]]) -> _Observed:
-        """One kubectl get for the whole stage: by name when nothing else is watched."""
+        """One kubectl get listing every kind of the stage (one request per kind, not per object,
+        which keeps a tick cheap and likely to pass on a flaky API)."""
         kinds = list(dict.fromkeys([kind for kind, _ in targets] + list(stage.watch)))
         if self._options.storage_class and "PersistentVolumeClaim" in kinds:
             kinds.append("StorageClass")
-        if stage.watch or self._options.storage_class:
-            args = ["get", ",".join(RESOURCES[k] for k in kinds), "-n", self.namespace]
-        else:
-            names = [f"{RESOURCES[kind]}/{name}" for kind, name in targets]
-            args = ["get", *names, "-n", self.namespace, "--ignore-not-found"]
+        args = ["get", ",".join(RESOURCES[k] for k in kinds), "-n", self.namespace]
         observed = _Observed()
-        for item in self._kubectl.get_items(args):
+        for item in self._kubectl.get_items(args, attempts=_TICK_ATTEMPTS):
             observed.by_kind.setdefault(str(item.get("kind")), []).append(item)
         return observed
 
@@ -428,7 +520,7 @@ class Deployer:
             )
             return ""
         for line in log.splitlines():
-            if "docker-entrypoint" in line or "initdb" in line.lower():
+            if any(marker.lower() in line.lower() for marker in POSTGRES_INIT_MARKERS):
                 self._progress.note("database", f"init: {line.strip()}")
         if POSTGRES_READY_LINE in log:
             return "; accepting connections"
@@ -462,6 +554,10 @@ def summarize_stage(verdicts: dict[tuple[str, str], Verdict]) -> str:
         and isinstance(verdict, Ready)
     ]
     return ", ".join(shown) or f"{len(verdicts)} objects present"
+
+
+def _without_volume(manifests: Sequence[Manifest]) -> tuple[Manifest, ...]:
+    return tuple(m for m in manifests if m.kind != "PersistentVolume")
 
 
 def _in_namespace(manifest: Manifest, namespace: str) -> Manifest:

@@ -4,6 +4,9 @@ Why kubectl and not an API client: the people who run Asky already trust their k
 kubeconfig handling, auth plugins and version skew rules; we reuse all of it.  This is the only
 module that imports plumbum, so every child process is started, timed out and killed in one place.
 
+It also runs the few other programs a deploy needs (``minikube ssh`` to prepare the database's
+host directory) through ``run_program``, so those children get the same process-group handling.
+
 Failures are classified from kubectl's stderr (it exits 1 for nearly everything): transient ones
 (connection refused or reset, 5xx, 429, timeouts, optimistic-lock conflicts) are retried with a
 bounded exponential backoff; permanent ones (Forbidden, Invalid, NotFound...) are raised at once.
@@ -228,6 +231,53 @@ class Completed:
     stderr: str
 
 
+def find_program(name: str, environ: Mapping[str, str]) -> str | None:
+    """The full path of ``name`` on the PATH of ``environ``, or None when it is not there."""
+    with local.env(PATH=environ.get("PATH", "")):
+        try:
+            return str(local.which(name))
+        except CommandNotFound:
+            return None
+
+
+def run_program(
+    argv: Sequence[str],
+    *,
+    stdin: str | None = None,
+    env: Mapping[str, str] | None = None,
+    timeout: float,
+) -> Completed:
+    """Runs one program in its own process group and returns what it said.
+
+    Raises OSError when it cannot be started and TimeoutError (after killing its whole process
+    group) when it runs longer than ``timeout``.  A Ctrl-C meanwhile kills the group too.
+    """
+    command = local[argv[0]][list(argv[1:])]
+    # A new session puts the child in its own process group: a terminal's Ctrl-C reaches only
+    # us, and we decide to kill the whole group, so no child outlives the run.
+    proc = typing.cast(
+        "subprocess.Popen[str]",
+        command.popen(
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            start_new_session=True,
+            env=dict(env or {}),
+            encoding="utf-8",
+            errors="replace",
+        ),
+    )
+    try:
+        stdout, stderr = proc.communicate(stdin, timeout=timeout)
+    except subprocess.TimeoutExpired:
+        _kill_group(proc)
+        raise TimeoutError(f"{argv[0]} did not finish within {timeout:g}s") from None
+    except BaseException:
+        _kill_group(proc)
+        raise
+    return Completed(proc.returncode, stdout, stderr)
+
+
 def find_kubectl(explicit: str | None, environ: Mapping[str, str]) -> str:
     """The kubectl to use: ``--kubectl``, then ``$KUBECTL``, then the PATH of ``environ``."""
     candidate = explicit or environ.get("KUBECTL") or "kubectl"
@@ -235,17 +285,16 @@ def find_kubectl(explicit: str | None, environ: Mapping[str, str]) -> str:
         if os.path.isfile(candidate) and os.access(candidate, os.X_OK):
             return os.path.abspath(candidate)
         raise KubectlMissingError((candidate,), 127, f"{candidate}: not an executable file")
-    with local.env(PATH=environ.get("PATH", "")):
-        try:
-            return str(local.which(candidate))
-        except CommandNotFound:
-            raise KubectlMissingError(
-                (candidate,),
-                127,
-                f"{candidate} was not found on PATH",
-                hint="install kubectl (https://kubernetes.io/docs/tasks/tools/) "
-                "or point --kubectl or KUBECTL at it",
-            ) from None
+    found = find_program(candidate, environ)
+    if found is None:
+        raise KubectlMissingError(
+            (candidate,),
+            127,
+            f"{candidate} was not found on PATH",
+            hint="install kubectl (https://kubernetes.io/docs/tasks/tools/) "
+            "or point --kubectl or KUBECTL at it",
+        )
+    return found
 
 
 class Kubectl:
@@ -259,6 +308,7 @@ class Kubectl:
         kubeconfig: str | None = None,
         env: Mapping[str, str] | None = None,
         on_retry: Callable[[RetryNotice], None] | None = None,
+        on_command: Callable[[tuple[str, ...]], None] | None = None,
         max_attempts: int = 6,
     ) -> None:
         self.binary = binary
@@ -269,24 +319,29 @@ class Kubectl:
             self._global_flags.append(f"--kubeconfig={kubeconfig}")
         self._env = dict(env or {})
         self._on_retry = on_retry
+        self._on_command = on_command
         self._max_attempts = max_attempts
 
-    def run(self, args: Sequence[str], *, stdin: str | None = None) -> str:
+    def run(
+        self, args: Sequence[str], *, stdin: str | None = None, attempts: int | None = None
+    ) -> str:
         """kubectl's stdout; raises a classified KubectlError on failure."""
-        result = self.call(args, stdin=stdin, ok_codes=(0,))
+        result = self.call(args, stdin=stdin, ok_codes=(0,), attempts=attempts)
         return result.stdout
 
-    def get_json(self, args: Sequence[str]) -> dict[str, Any]:
+    def get_json(self, args: Sequence[str], *, attempts: int | None = None) -> dict[str, Any]:
         """Parsed ``-o json`` output of a get-like command."""
-        out = self.run([*args, "-o", "json"])
+        out = self.run([*args, "-o", "json"], attempts=attempts)
         if not out.strip():
             return {}
         parsed: dict[str, Any] = json.loads(out)
         return parsed
 
-    def get_items(self, args: Sequence[str]) -> list[dict[str, Any]]:
+    def get_items(
+        self, args: Sequence[str], *, attempts: int | None = None
+    ) -> list[dict[str, Any]]:
         """The objects a ``get`` returned, whether kubectl answered a List or one object."""
-        obj = self.get_json(args)
+        obj = self.get_json(args, attempts=attempts)
         if not obj:
             return []
         if obj.get("kind", "").endswith("List") and "items" in obj:
@@ -295,9 +350,17 @@ class Kubectl:
         return [obj]
 
     def call(
-        self, args: Sequence[str], *, stdin: str | None = None, ok_codes: Sequence[int] = (0,)
+        self,
+        args: Sequence[str],
+        *,
+        stdin: str | None = None,
+        ok_codes: Sequence[int] = (0,),
+        attempts: int | None = None,
     ) -> Completed:
-        """Runs kubectl, retrying transient failures; exit codes in ``ok_codes`` are returned."""
+        """Runs kubectl, retrying transient failures; exit codes in ``ok_codes`` are returned.
+
+        ``attempts`` lowers the bound for callers that have a better fallback than insisting.
+        """
         argv = (*self._global_flags, *args)
 
         def before_sleep(state: tenacity.RetryCallState) -> None:
@@ -310,7 +373,7 @@ class Kubectl:
 
         retrying = tenacity.Retrying(
             retry=tenacity.retry_if_exception_type(TransientError),
-            stop=tenacity.stop_after_attempt(self._max_attempts),
+            stop=tenacity.stop_after_attempt(attempts or self._max_attempts),
             wait=tenacity.wait_exponential(multiplier=0.2, max=3.0),
             before_sleep=before_sleep,
             reraise=True,
@@ -332,39 +395,22 @@ class Kubectl:
         raise error_type(argv, returncode, stderr)
 
     def _spawn(self, argv: tuple[str, ...], stdin: str | None) -> tuple[int, str, str]:
-        command = local[self.binary][list(argv)]
+        if self._on_command is not None:
+            self._on_command(argv)
         try:
-            # A new session puts kubectl in its own process group: a terminal's Ctrl-C reaches
-            # only us, and we decide to kill the whole group, so no child outlives the run.
-            proc = typing.cast(
-                "subprocess.Popen[str]",
-                command.popen(
-                    stdin=subprocess.PIPE,
-                    stdout=subprocess.PIPE,
-                    stderr=subprocess.PIPE,
-                    start_new_session=True,
-                    env=self._env,
-                    encoding="utf-8",
-                    errors="replace",
-                ),
+            done = run_program(
+                (self.binary, *argv),
+                stdin=stdin,
+                env=self._env,
+                timeout=_REQUEST_TIMEOUT_SECONDS + 10,
             )
         except OSError as exc:
             raise KubectlMissingError(
                 (self.binary, *argv), 126, f"cannot run {self.binary}: {exc}"
             ) from exc
-        try:
-            stdout, stderr = proc.communicate(stdin, timeout=_REQUEST_TIMEOUT_SECONDS + 10)
-        except subprocess.TimeoutExpired:
-            _kill_group(proc)
-            return (
-                1,
-                "",
-                f"kubectl did not answer within {_REQUEST_TIMEOUT_SECONDS + 10}s: i/o timeout",
-            )
-        except BaseException:
-            _kill_group(proc)
-            raise
-        return proc.returncode, stdout, stderr
+        except TimeoutError as exc:
+            return 1, "", f"{exc}: i/o timeout"
+        return done.returncode, done.stdout, done.stderr
 
 
 def _kill_group(proc: subprocess.Popen[str]) -> None:

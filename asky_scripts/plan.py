@@ -144,3 +144,13 @@ def for_deploy(plan: list[PlannedStage], options: DeployOptions) -> list[Planned
         rewritten.append(PlannedStage(planned.stage, tuple(m for m in kept if m is not None)))
     check_selectors([m for planned in rewritten for m in planned.manifests])
     return rewritten
+
+
+def volume_host_path(plan: list[PlannedStage]) -> str | None:
+    """The node directory of the static database volume; None when a StorageClass provisions it."""
+    for planned in plan:
+        for m in planned.manifests:
+            if m.kind == "PersistentVolume":
+                path = ((m.obj.get("spec") or {}).get("hostPath") or {}).get("path")
+                return str(path) if path else None
+    return None

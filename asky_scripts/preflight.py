@@ -1,32 +1,30 @@
 """Checks, before anything changes, that this cluster can and may receive this deploy.
 
 All problems are collected and reported together, so one run tells the whole story instead of
-one refusal per attempt.  Read-only: the safe re-bind of our own Released volume is only planned
-here and done by the storage stage, after validation passed.
+one refusal per attempt.  Read-only: the safe re-bind of our own Released volume
+(volume_rebind.py) is only judged here; the storage stage judges it again under the namespace
+lock and does it, after validation passed.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import textwrap
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
+from asky_scripts import host_directory, volume_rebind
 from asky_scripts.errors import ClusterRefusedError, UsageError
+from asky_scripts.host_directory import HostDirectory
 from asky_scripts.kubectl import Kubectl, KubectlError, KubectlMissingError, NotFoundError
-from asky_scripts.manifests import (
-    INSTANCE_LABEL,
-    MANAGED_BY,
-    MANAGED_BY_LABEL,
-    DeployOptions,
-)
-from asky_scripts.secret_generation import secret_names
+from asky_scripts.manifests import MANAGED_BY, MANAGED_BY_LABEL, DeployOptions
+from asky_scripts.volume_rebind import VolumeFinding, VolumeState
 
 Obj = dict[str, Any]
 
-CLAIM_NAME = "postgres-data"
 SUPPORTED_SKEW = 1
 
 
@@ -38,9 +36,15 @@ class ClusterFacts:
     client_version: str
     server_version: str
     namespace_exists: bool
-    volume_exists: bool
-    rebind_volume: str | None
+    #: The static volume as preflight found it (ABSENT with --storage-class).
+    volume: VolumeFinding
+    #: Where the static volume keeps its data on the node; None with --storage-class.
+    host_directory: HostDirectory | None
     warnings: tuple[str, ...]
+
+    @property
+    def volume_exists(self) -> bool:
+        return self.volume.state is not VolumeState.ABSENT
 
 
 def check_kubeconfig(explicit: str | None, environ: Mapping[str, str]) -> None:
@@ -88,53 +92,26 @@ def current_context(kubectl: Kubectl, explicit: str | None) -> str:
     return explicit or kubectl.run(["config", "current-context"]).strip()
 
 
-def _labels(obj: Obj) -> Obj:
-    labels: Obj = (obj.get("metadata") or {}).get("labels") or {}
-    return labels
-
-
-def ownership_problems(
-    namespace: Obj | None, volume: Obj | None, options: DeployOptions
-) -> tuple[list[str], str | None]:
-    """Problems with what already exists, and the name of our volume to re-bind if any."""
+def namespace_problems(namespace: Obj | None, options: DeployOptions) -> list[str]:
+    """Why an existing namespace cannot receive this deploy (Terminating, someone else's)."""
+    if namespace is None:
+        return []
     problems: list[str] = []
     ns = options.namespace
-    if namespace is not None:
-        if (namespace.get("metadata") or {}).get("deletionTimestamp") or (
-            namespace.get("status") or {}
-        ).get("phase") == "Terminating":
-            problems.append(
-                f"namespace {ns} is Terminating; wait until it is gone (terminate.py waits "
-                "for it), then run again"
-            )
-        if _labels(namespace).get(MANAGED_BY_LABEL) != MANAGED_BY:
-            problems.append(
-                f"namespace {ns} exists and was not created by asky-scripts (no label "
-                f"{MANAGED_BY_LABEL}={MANAGED_BY}); choose another --namespace"
-            )
-    rebind = None
-    if volume is not None and not options.storage_class:
-        name = options.pv_name
-        labels = _labels(volume)
-        ref = (volume.get("spec") or {}).get("claimRef") or {}
-        phase = (volume.get("status") or {}).get("phase")
-        ours = labels.get(MANAGED_BY_LABEL) == MANAGED_BY and labels.get(INSTANCE_LABEL) == ns
-        ref_is_ours = ref.get("namespace") == ns and ref.get("name") == CLAIM_NAME
-        if not ours:
-            problems.append(
-                f"PersistentVolume {name} exists and is not ours (labels {MANAGED_BY_LABEL}="
-                f"{MANAGED_BY}, {INSTANCE_LABEL}={ns} missing); remove or rename it"
-            )
-        elif ref and not ref_is_ours:
-            problems.append(
-                f"PersistentVolume {name} is claimed by {ref.get('namespace')}/"
-                f"{ref.get('name')}, not {ns}/{CLAIM_NAME}"
-            )
-        elif phase == "Released":
-            rebind = name
-        elif phase == "Failed":
-            problems.append(f"PersistentVolume {name} is Failed; inspect it before reusing it")
-    return problems, rebind
+    if (namespace.get("metadata") or {}).get("deletionTimestamp") or (
+        namespace.get("status") or {}
+    ).get("phase") == "Terminating":
+        problems.append(
+            f"namespace {ns} is Terminating; wait until it is gone (terminate.py waits "
+            "for it), then run again"
+        )
+    labels = (namespace.get("metadata") or {}).get("labels") or {}
+    if labels.get(MANAGED_BY_LABEL) != MANAGED_BY:
+        problems.append(
+            f"namespace {ns} exists and was not created by asky-scripts (no label "
+            f"{MANAGED_BY_LABEL}={MANAGED_BY}); choose another --namespace"
+        )
+    return problems
 
 
 def _can_i(kubectl: Kubectl, verb: str, resource: str, namespace: str | None) -> str | None:
@@ -166,8 +143,13 @@ def run_preflight(
     options: DeployOptions,
     context: str | None,
     namespaced_resources: Sequence[str],
+    host_path: str | None,
+    environ: Mapping[str, str],
 ) -> ClusterFacts:
-    """Every check of the preflight stage; raises one error listing every problem found."""
+    """Every check of the preflight stage; raises one error listing every problem found.
+
+    ``host_path`` is the hostPath of the static volume, None with ``--storage-class``.
+    """
     client, server, skew_warning = versions(kubectl)
     context_name = current_context(kubectl, context)
     found = kubectl.get_items(
@@ -180,18 +162,17 @@ def run_preflight(
     )
     namespace = next((o for o in found if o.get("kind") == "Namespace"), None)
     volume = next((o for o in found if o.get("kind") == "PersistentVolume"), None)
-    problems, rebind = ownership_problems(namespace, volume, options)
-    if rebind and namespace is None:
-        problems.append(
-            f"PersistentVolume {rebind} holds the data of an earlier deploy, but the Secrets "
-            f"with its database passwords ({', '.join(secret_names())}) are gone with namespace "
-            f"{options.namespace}; new passwords would lock the services out of that data. "
-            "Restore those Secrets first (from the backup taken before terminating)"
-        )
+    problems = namespace_problems(namespace, options)
+    finding = VolumeFinding(VolumeState.ABSENT)
+    directory = None
+    if host_path is not None:
+        finding = volume_rebind.inspect(kubectl, options, volume, host_path)
+        problems += finding.problems
+        directory = host_directory.locate(kubectl, host_path, environ)
     checks = ["secrets"]
     if namespace is None:
         checks = ["namespaces", *namespaced_resources, "secrets"]
-        if not options.storage_class:
+        if host_path is not None:
             checks.append("persistentvolumes")
     try:
         problems += rbac_problems(kubectl, options, checks)
@@ -204,14 +185,24 @@ def run_preflight(
             + " in context "
             + context_name
             + ":\n"
-            + "\n".join(f"  - {p}" for p in problems)
+            + "\n".join(
+                textwrap.fill(
+                    p,
+                    100,
+                    initial_indent="  - ",
+                    subsequent_indent="    ",
+                    break_long_words=False,
+                    break_on_hyphens=False,
+                )
+                for p in problems
+            )
         )
     return ClusterFacts(
         context=context_name,
         client_version=client,
         server_version=server,
         namespace_exists=namespace is not None,
-        volume_exists=volume is not None and not options.storage_class,
-        rebind_volume=rebind,
+        volume=finding,
+        host_directory=directory,
         warnings=tuple(w for w in (skew_warning,) if w),
     )

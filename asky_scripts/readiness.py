@@ -154,10 +154,12 @@ def volume_verdict(volume: Obj, claim_namespace: str, claim_name: str) -> Verdic
             f"volume {name} is bound to another claim, {ref.get('namespace')}/{ref.get('name')}",
             hint="it belongs to someone else; choose another --namespace or remove that claim",
         )
+    if phase == "Released" and not ref.get("uid"):
+        return Waiting("Released, becoming Available for its claim")
     if phase == "Released":
         return Failed(
             f"volume {name} was released by a deleted claim and keeps its old claimRef",
-            hint="run.py re-binds its own released volume in preflight; for this one, check "
+            hint="run.py re-binds only its own released volume; for this one, check "
             f"its data, then: kubectl patch pv {name} --type json "
             '-p \'[{"op":"remove","path":"/spec/claimRef/uid"}]\'',
         )
@@ -309,7 +311,7 @@ def _container_failure(pod: Obj, cs: Obj, pod_events: Sequence[Obj]) -> Failed |
         return Failed(
             f"CrashLoopBackOff — container {name} exited with code {code}{why}, "
             f"{cs.get('restartCount', 0)} restart(s)",
-            hint="read the crashed run's log below (logs --previous)",
+            hint="read the crashed run's log (logs --previous) shown above",
         )
     if reason in ("ErrImagePull", "ImagePullBackOff"):
         return _image_pull_failure(cs, reason, message, pod_events)

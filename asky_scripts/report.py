@@ -8,6 +8,7 @@ per line, one per stage or resource change, so CI can follow a deploy without pa
 from __future__ import annotations
 
 import json
+import threading
 import time
 from collections.abc import Mapping
 from typing import Any, TextIO
@@ -25,6 +26,10 @@ def wants_color(stream: TextIO, environ: Mapping[str, str]) -> bool:
     return stream.isatty() and not environ.get("NO_COLOR") and environ.get("TERM") != "dumb"
 
 
+def _command_line(argv: tuple[str, ...]) -> str:
+    return "kubectl " + " ".join(a for a in argv if not a.startswith("--request-timeout"))
+
+
 def _state(verdict: Verdict) -> tuple[str, str]:
     if isinstance(verdict, Ready):
         return "ready", verdict.detail
@@ -36,12 +41,17 @@ def _state(verdict: Verdict) -> tuple[str, str]:
 class TextReport:
     """Human output; the failure report goes to stderr so stdout stays the progress log."""
 
+    #: The heading of FailureReport.states: containers for a deploy, objects for a teardown.
+    states_title = "containers"
+
     def __init__(
         self, out: TextIO, err: TextIO, *, color: bool, live: bool, verbosity: int
     ) -> None:
         self._out, self._err = out, err
         self._color, self._live, self._verbosity = color, live, verbosity
         self._live_shown = False
+        # The lock's renewal thread reports its kubectl commands too: one line at a time.
+        self._mutex = threading.Lock()
         encoding = (getattr(out, "encoding", None) or "").lower()
         self._ok, self._bad = ("✓", "✗") if "utf" in encoding else ("ok", "FAILED")
 
@@ -54,8 +64,9 @@ class TextReport:
             self._live_shown = False
 
     def _line(self, text: str, stream: TextIO | None = None) -> None:
-        self._clear_live()
-        print(text, file=stream or self._out, flush=True)
+        with self._mutex:
+            self._clear_live()
+            print(text, file=stream or self._out, flush=True)
 
     def stage_started(self, stage: str) -> None:
         if self._live:
@@ -88,11 +99,14 @@ class TextReport:
         elif self._verbosity >= 0:
             self._line(f"  {message}")
 
+    def command(self, argv: tuple[str, ...]) -> None:
+        if self._verbosity > 0:
+            self._line(f"  $ {_command_line(argv)}", self._err)
+
     def retry(self, notice: RetryNotice) -> None:
         if self._verbosity > 0:
-            command = " ".join(a for a in notice.argv if not a.startswith("--request-timeout"))
             self._line(
-                f"  retry {notice.attempt}: kubectl {command[:80]}: "
+                f"  retry {notice.attempt}: {_command_line(notice.argv)[:100]}: "
                 f"{notice.error.message.splitlines()[0] if notice.error.message else ''} "
                 f"(again in {notice.delay:.1f}s)",
                 self._err,
@@ -121,7 +135,20 @@ class TextReport:
                 "  "
                 + "  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip()
             )
-        if summary.gateway_url:
+        if summary.load_balancer_pending:
+            self._line(
+                self._paint(
+                    _YELLOW,
+                    "gateway: LoadBalancer external address pending (on minikube, run "
+                    "`minikube tunnel` in another terminal)"
+                    + (
+                        f"; meanwhile via the node port: {summary.gateway_url}"
+                        if summary.gateway_url
+                        else ""
+                    ),
+                )
+            )
+        elif summary.gateway_url:
             self._line(f"gateway: {summary.gateway_url}")
         self._line(f"on minikube: {summary.minikube_hint}")
         self._line(
@@ -132,7 +159,9 @@ class TextReport:
         self._line(self._paint(_RED, f"{self._bad} {stage:<14} {elapsed:6.2f}s"), self._err)
         self._line(self._paint(_RED, f"error: {error.message}"), self._err)
         for report in error.reports:
-            for line in format_report(report, already_said=(error.message, error.hint)):
+            for line in format_report(
+                report, already_said=(error.message, error.hint), states_title=self.states_title
+            ):
                 self._line(line, self._err)
         if error.hint:
             self._line(f"hint: {error.hint}", self._err)
@@ -143,7 +172,11 @@ class TextReport:
         self._line(f"interrupted during stage {stage}; run again to continue", self._err)
 
 
-def format_report(report: FailureReport, already_said: tuple[str, str] = ("", "")) -> list[str]:
+def format_report(
+    report: FailureReport,
+    already_said: tuple[str, str] = ("", ""),
+    states_title: str = "containers",
+) -> list[str]:
     """The evidence block; the cause and fix are left out when the error line already said them."""
     message, hint = already_said
     lines = [
@@ -151,7 +184,7 @@ def format_report(report: FailureReport, already_said: tuple[str, str] = ("", ""
     ]
     for title, items in (
         ("conditions", report.conditions),
-        ("containers", report.states),
+        (states_title, report.states),
         ("warning events", report.events),
     ):
         if items:
@@ -171,10 +204,16 @@ class JsonReport:
     def __init__(self, out: TextIO, *, verbosity: int) -> None:
         self._out = out
         self._verbosity = verbosity
+        self._mutex = threading.Lock()
 
     def _emit(self, event: str, **fields: Any) -> None:
         record = {"event": event, "time": round(time.time(), 3), **fields}
-        print(json.dumps(record, sort_keys=False), file=self._out, flush=True)
+        with self._mutex:
+            print(json.dumps(record, sort_keys=False), file=self._out, flush=True)
+
+    def command(self, argv: tuple[str, ...]) -> None:
+        if self._verbosity > 0:
+            self._emit("command", argv=["kubectl", *argv])
 
     def stage_started(self, stage: str) -> None:
         self._emit("stage", stage=stage, status="started")
@@ -216,6 +255,7 @@ class JsonReport:
             elapsed=round(elapsed, 3),
             workloads=[vars(row) for row in summary.rows],
             gateway_url=summary.gateway_url,
+            load_balancer_pending=summary.load_balancer_pending,
             minikube_hint=summary.minikube_hint,
         )
 

@@ -29,7 +29,7 @@ from asky_scripts.manifests import (
     check_image_reference,
     check_namespace_name,
 )
-from asky_scripts.plan import RESOURCES, for_deploy, load_plan
+from asky_scripts.plan import RESOURCES, for_deploy, load_plan, volume_host_path
 from asky_scripts.preflight import check_kubeconfig, run_preflight
 from asky_scripts.report import JsonReport, TextReport, wants_color
 
@@ -213,7 +213,9 @@ def main(
                 find_kubectl(args.kubectl, env),
                 context=args.context,
                 kubeconfig=args.kubeconfig,
+                env=env,
                 on_retry=report.retry,
+                on_command=report.command,
             )
             namespaced = sorted(
                 {
@@ -223,9 +225,14 @@ def main(
                     if m.namespaced and m.kind in RESOURCES
                 }
             )
-            facts = run_preflight(kubectl, options, args.context, namespaced)
+            facts = run_preflight(
+                kubectl, options, args.context, namespaced, volume_host_path(plan), env
+            )
             for warning in facts.warnings:
                 report.note("preflight", warning, warning=True)
+            directory = facts.host_directory
+            if directory is not None and directory.minikube_profile is None:
+                report.note("preflight", directory.requirement())
             deployer = Deployer(
                 kubectl,
                 plan,
@@ -234,6 +241,7 @@ def main(
                 report,
                 timeout=args.timeout,
                 force_conflicts=args.force_conflicts,
+                environ=env,
             )
             deployer.validate()
             objects = sum(len(p.manifests) for p in plan)

@@ -28,6 +28,9 @@ class Summary:
     rows: tuple[Row, ...]
     gateway_url: str | None
     minikube_hint: str
+    #: A LoadBalancer gateway still without an external address (normal on minikube until
+    #: ``minikube tunnel`` runs): said, never failed on.
+    load_balancer_pending: bool = False
 
 
 def node_address(nodes: Sequence[Obj]) -> str | None:
@@ -61,6 +64,13 @@ def gateway_url(service: Obj | None, nodes: Sequence[Obj]) -> str | None:
     return None
 
 
+def load_balancer_pending(service: Obj | None) -> bool:
+    if service is None or (service.get("spec") or {}).get("type") != "LoadBalancer":
+        return False
+    ingress = ((service.get("status") or {}).get("loadBalancer") or {}).get("ingress") or []
+    return not any(i.get("ip") or i.get("hostname") for i in ingress)
+
+
 def build(
     namespace: str, deployments: Sequence[Obj], services: Sequence[Obj], nodes: Sequence[Obj]
 ) -> Summary:
@@ -82,4 +92,5 @@ def build(
         rows=tuple(rows),
         gateway_url=gateway_url(by_service.get(GATEWAY), nodes),
         minikube_hint=f"minikube service {GATEWAY} -n {namespace} --url",
+        load_balancer_pending=load_balancer_pending(by_service.get(GATEWAY)),
     )

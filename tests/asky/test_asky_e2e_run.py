@@ -8,7 +8,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -23,20 +23,9 @@ pytestmark = [
     pytest.mark.skipif(KUBECTL is None, reason="the pinned kubectl is not installed"),
 ]
 
+RunPy = Callable[..., subprocess.CompletedProcess[str]]  # the run_py fixture
+
 WORKLOADS = ("postgres", "auth", "gateway", "pyxis", "request-management")
-
-
-def run_py(sim: KubeSim, *args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
-    assert KUBECTL is not None
-    return subprocess.run(
-        [sys.executable, str(REPO / "run.py"), "--kubectl", KUBECTL, *args],
-        env={**sim.env, "NO_COLOR": "1"},
-        cwd=sim.workdir,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        check=False,
-    )
 
 
 @pytest.fixture
@@ -56,7 +45,7 @@ def ready_replicas(sim: KubeSim, namespace: str = "asky") -> dict[str, int]:
     }
 
 
-def test_clean_deploy_is_ready_and_prints_the_summary(sim: KubeSim) -> None:
+def test_clean_deploy_is_ready_and_prints_the_summary(sim: KubeSim, run_py: RunPy) -> None:
     result = run_py(sim)
     assert result.returncode == 0, result.stderr
     for stage in ("preflight", "namespace", "storage", "configuration", "database", "services"):
@@ -71,7 +60,7 @@ def test_clean_deploy_is_ready_and_prints_the_summary(sim: KubeSim) -> None:
     }
 
 
-def test_second_run_changes_nothing(sim: KubeSim) -> None:
+def test_second_run_changes_nothing(sim: KubeSim, run_py: RunPy) -> None:
     assert run_py(sim).returncode == 0
     secrets_before = {s["metadata"]["name"]: s["data"] for s in sim.objects("secrets", "asky")}
     before = sim.snapshot()
@@ -83,7 +72,9 @@ def test_second_run_changes_nothing(sim: KubeSim) -> None:
     )
 
 
-def test_image_not_found_fails_fast_with_its_cause() -> None:
+def test_image_not_found_fails_fast_with_its_cause(
+    run_py: RunPy,
+) -> None:
     sim = start("images: [{match: 'asky-auth:*', pull: notFound}]")
     try:
         result = run_py(sim, "--timeout", "60")
@@ -95,7 +86,9 @@ def test_image_not_found_fails_fast_with_its_cause() -> None:
     assert "hint:" in result.stderr
 
 
-def test_crash_loop_reports_exit_code_and_previous_log() -> None:
+def test_crash_loop_reports_exit_code_and_previous_log(
+    run_py: RunPy,
+) -> None:
     sim = start(
         "images: [{match: 'asky-pyxis:*', crash: {exitCode: 3}, logs: ['pyxis: bad config']}]"
     )
@@ -108,7 +101,9 @@ def test_crash_loop_reports_exit_code_and_previous_log() -> None:
     assert "previous log" in result.stderr
 
 
-def test_pod_never_ready_times_out_with_exit_4() -> None:
+def test_pod_never_ready_times_out_with_exit_4(
+    run_py: RunPy,
+) -> None:
     sim = start("images: [{match: 'asky-request-management:*', neverReady: true}]")
     try:
         result = run_py(sim, "--timeout", "3")
@@ -119,7 +114,9 @@ def test_pod_never_ready_times_out_with_exit_4() -> None:
     assert "request-management" in result.stderr
 
 
-def test_typo_in_a_late_manifest_changes_nothing(sim: KubeSim, tmp_path: Path) -> None:
+def test_typo_in_a_late_manifest_changes_nothing(
+    sim: KubeSim, tmp_path: Path, run_py: RunPy
+) -> None:
     manifests = tmp_path / "manifests"
     shutil.copytree(REPO / "manifests", manifests)
     gateway = manifests / "deployments" / "gateway.yaml"
@@ -131,7 +128,7 @@ def test_typo_in_a_late_manifest_changes_nothing(sim: KubeSim, tmp_path: Path) -
     assert sim.snapshot() == before
 
 
-def test_dry_run_and_diff_change_nothing(sim: KubeSim) -> None:
+def test_dry_run_and_diff_change_nothing(sim: KubeSim, run_py: RunPy) -> None:
     before = sim.snapshot()
     dry = run_py(sim, "--dry-run")
     assert dry.returncode == 0, dry.stderr
@@ -146,7 +143,7 @@ def test_dry_run_and_diff_change_nothing(sim: KubeSim) -> None:
     assert "no differences" in unchanged.stdout
 
 
-def test_second_namespace_deploys_beside_the_first(sim: KubeSim) -> None:
+def test_second_namespace_deploys_beside_the_first(sim: KubeSim, run_py: RunPy) -> None:
     assert run_py(sim).returncode == 0
     result = run_py(sim, "--namespace", "staging")
     assert result.returncode == 0, result.stderr
@@ -156,7 +153,7 @@ def test_second_namespace_deploys_beside_the_first(sim: KubeSim) -> None:
     assert sim.get("persistentvolumes", "asky-postgres-data") is not None
 
 
-def test_json_output_is_one_event_per_line(sim: KubeSim) -> None:
+def test_json_output_is_one_event_per_line(sim: KubeSim, run_py: RunPy) -> None:
     result = run_py(sim, "--output", "json")
     assert result.returncode == 0, result.stderr
     records = [json.loads(line) for line in result.stdout.splitlines()]
@@ -166,7 +163,9 @@ def test_json_output_is_one_event_per_line(sim: KubeSim) -> None:
     assert any(r["event"] == "resource" and r["name"] == "auth" for r in records)
 
 
-def test_namespace_owned_by_someone_else_is_refused() -> None:
+def test_namespace_owned_by_someone_else_is_refused(
+    run_py: RunPy,
+) -> None:
     sim = start("objects: [{apiVersion: v1, kind: Namespace, metadata: {name: asky}}]")
     try:
         before = sim.snapshot()
@@ -178,7 +177,7 @@ def test_namespace_owned_by_someone_else_is_refused() -> None:
         sim.stop()
 
 
-def test_hand_edited_config_map_is_a_conflict_until_forced(sim: KubeSim) -> None:
+def test_hand_edited_config_map_is_a_conflict_until_forced(sim: KubeSim, run_py: RunPy) -> None:
     assert run_py(sim).returncode == 0
     assert KUBECTL is not None
     subprocess.run(
@@ -205,7 +204,9 @@ def test_hand_edited_config_map_is_a_conflict_until_forced(sim: KubeSim) -> None
     assert forced.returncode == 0, forced.stderr
 
 
-def test_forbidden_verb_is_refused_before_any_change() -> None:
+def test_forbidden_verb_is_refused_before_any_change(
+    run_py: RunPy,
+) -> None:
     sim = start("faults: {forbidden: [{verb: patch, resource: deployments}]}")
     try:
         before = sim.snapshot()
@@ -218,7 +219,9 @@ def test_forbidden_verb_is_refused_before_any_change() -> None:
 
 
 @pytest.mark.parametrize(("sig", "code"), [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
-def test_interrupt_stops_cleanly_and_the_next_run_completes(sig: int, code: int) -> None:
+def test_interrupt_stops_cleanly_and_the_next_run_completes(
+    sig: int, code: int, run_py: RunPy
+) -> None:
     sim = start("images: [{match: 'asky-pyxis:*', readyDelay: 30}]")
     try:
         assert KUBECTL is not None
@@ -231,7 +234,7 @@ def test_interrupt_stops_cleanly_and_the_next_run_completes(sig: int, code: int)
         )
         assert proc.stdout is not None
         for line in proc.stdout:
-            if " database " in line:
+            if not line.startswith(" ") and line.split()[1:2] == ["database"]:  # stage done
                 break
         time.sleep(0.5)
         proc.send_signal(sig)
@@ -242,5 +245,6 @@ def test_interrupt_stops_cleanly_and_the_next_run_completes(sig: int, code: int)
             ["pgrep", "-P", str(proc.pid)], capture_output=True, text=True, check=False
         ).stdout
         assert leftovers == ""
+        assert sim.get("configmaps", "asky-scripts-lock", "asky") is None  # lock released
     finally:
         sim.stop()

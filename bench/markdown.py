@@ -1,0 +1,296 @@
+"""RESULTS.md: the targets first, then one table per figure, then how it was measured."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from bench.contenders import ALL, ORIGINAL_TERMINATE, RUN, TERMINATE
+from bench.deploy_overhead import DeployFigure, DeploySample
+from bench.diagnosis import DiagnosisFigure, DiagnosisSample
+from bench.rerun import RerunFigure
+from bench.results import BenchResults
+from bench.scale import ScaleFigure
+from bench.scenarios import FAILURES
+from bench.stages import seconds_in
+from bench.stats import spread
+from bench.teardown import TeardownFigure
+from bench.verdicts import slopes, stage_excess
+
+LABELS = {c.name: c.label for c in (*ALL, TERMINATE, ORIGINAL_TERMINATE)}
+
+
+def _table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> list[str]:
+    return [
+        "| " + " | ".join(header) + " |",
+        "|" + "|".join("---" for _ in header) + "|",
+        *("| " + " | ".join(row) + " |" for row in rows),
+        "",
+    ]
+
+
+def _met(met: bool | None) -> str:
+    return {True: "met", False: "**not met**", None: "n/a"}[met]
+
+
+def _stage_median(samples: list[DeploySample], stage: str) -> str:
+    if not samples:
+        return ""
+    return f"{spread([seconds_in(list(s.spans), stage) for s in samples]).median:.2f} s"
+
+
+def _deploy(figure: DeployFigure) -> list[str]:
+    path = figure.critical_path
+    run_walls = [s.wall for s in figure.of(RUN.name)]
+    rows = []
+    for contender in ALL:
+        samples = figure.of(contender.name)
+        if not samples:
+            rows.append([contender.label, "0", "failed", "", "", "", ""])
+            continue
+        wall = spread([s.wall for s in samples])
+        versus = (
+            f"{spread(run_walls).median / wall.median:.2f}"
+            if run_walls and contender is not RUN
+            else ""
+        )
+        untimed = spread([s.untimed_seconds for s in samples]).median
+        rows.append(
+            [
+                contender.label,
+                str(wall.runs),
+                wall.text(),
+                f"{wall.median - path:+.2f} s",
+                f"{wall.median / path:.2f}",
+                versus,
+                f"{untimed:.2f} s" if untimed else "",
+            ]
+        )
+    floors = {"preflight": 0.0, **figure.stage_floors}
+    excess = stage_excess(figure)
+    peer_a = figure.of("peer-a")
+    stage_rows = [
+        [
+            stage,
+            f"{floor:.2f} s",
+            f"{floor + excess.get(stage, 0.0):.2f} s",
+            _stage_median(peer_a, stage) if stage != "preflight" else "",
+        ]
+        for stage, floor in floors.items()
+    ]
+    stage_rows.append(["outside stages", "0.00 s", f"{excess.get('outside stages', 0):.2f} s", ""])
+    return [
+        "## 1. Deploy overhead",
+        "",
+        f"Critical path of the scenario: **{path:.2f} s** "
+        f"({', '.join(f'{k} {v:.2f} s' for k, v in figure.stage_floors.items() if v)}).",
+        "",
+        *_table(
+            [
+                "contender",
+                "runs",
+                "wall, median (min-max)",
+                "minus critical path",
+                "÷ critical path",
+                "run.py ÷ this",
+                "untimed Secrets",
+            ],
+            rows,
+        ),
+        "Where run.py's time goes (medians; the floor is the stage's share of the critical path):",
+        "",
+        *_table(["stage", "floor", "run.py", "peer (a)"], stage_rows),
+    ]
+
+
+def _detection(figure: DeployFigure) -> list[str]:
+    rows = []
+    for contender in ALL:
+        values = [s.detection for s in figure.of(contender.name) if s.detection is not None]
+        rows.append([contender.label, spread(values).text() if values else "n/a"])
+    return [
+        "## 2. Detection latency (kubesim's last pod Ready → exit)",
+        "",
+        *_table(["contender", "median (min-max)"], rows),
+    ]
+
+
+def _diagnosis_cell(samples: list[DiagnosisSample], cap: float) -> str:
+    times = [s.seconds for s in samples if s.seconds is not None]
+    if not times:
+        return f"≥ {cap:g} s (cause not named)"
+    text = spread(times).text()
+    return text + (" (at its timeout)" if any(s.capped for s in samples) else "")
+
+
+def _diagnosis(figure: DiagnosisFigure) -> list[str]:
+    rows = [
+        [
+            failure.title,
+            *(_diagnosis_cell(figure.of(failure.name, c.name), figure.cap) for c in ALL),
+        ]
+        for failure in FAILURES
+    ]
+    return [
+        "## 3. Time to diagnosis (cause first visible in the cluster → exit naming it)",
+        "",
+        f"Every contender is told to wait at most {figure.cap:g} s.",
+        "",
+        *_table(["failure", *(c.label for c in ALL)], rows),
+    ]
+
+
+def _scale(figure: ScaleFigure) -> list[str]:
+    rows = []
+    for size in sorted({s.replicas for s in figure.samples}):
+        runs = figure.of(size)
+        if not runs:
+            rows.append([str(size), "", "failed", "", "", "", "", ""])
+            continue
+        rows.append(
+            [
+                str(size),
+                str(runs[0].pods),
+                spread([r.wall for r in runs]).text(),
+                spread([r.overhead for r in runs]).text(),
+                spread([r.cpu_seconds for r in runs]).text(),
+                spread([r.own_peak_rss_mb for r in runs]).text(" MB", 1),
+                spread([r.tree_peak_rss_mb for r in runs]).text(" MB", 1),
+                spread([float(r.kubectl_calls) for r in runs]).text("", 0),
+            ]
+        )
+    slope_text = "; ".join(
+        f"{a}→{b} replicas: {s * 1000:+.1f} ms per pod" for a, b, s in slopes(figure)
+    )
+    return [
+        "## 4. Scale (run.py only)",
+        "",
+        f"Critical path {figure.critical_path:.2f} s; overhead = wall minus critical path.",
+        "",
+        *_table(
+            [
+                "replicas/service",
+                "pods",
+                "wall",
+                "overhead",
+                "CPU s (run.py + kubectl)",
+                "run.py peak RSS",
+                "tree peak RSS",
+                "kubectl processes",
+            ],
+            rows,
+        ),
+        f"Marginal overhead: {slope_text or 'one size only'}.",
+        "",
+    ]
+
+
+def _teardown(figure: TeardownFigure | None, note: str) -> list[str]:
+    head = ["## 5. Teardown", ""]
+    if figure is None:
+        return [*head, f"Skipped: {note}.", ""]
+    rows = []
+    for name in (TERMINATE.name, ORIGINAL_TERMINATE.name):
+        runs = figure.of(name)
+        if not runs:
+            rows.append([LABELS[name], "failed", "", ""])
+            continue
+        wall = spread([r.wall for r in runs])
+        rows.append(
+            [
+                LABELS[name],
+                wall.text(),
+                f"{wall.median - figure.finalize_floor:+.2f} s",
+                f"{wall.median / figure.finalize_floor:.2f}",
+            ]
+        )
+    return [
+        *head,
+        f"Namespace finalization floor: {figure.finalize_floor:.2f} s.",
+        "",
+        *_table(["contender", "wall", "minus floor", "÷ floor"], rows),
+    ]
+
+
+def _rerun(figure: RerunFigure) -> list[str]:
+    rows = []
+    for contender in ALL:
+        runs = figure.of(contender.name)
+        if not runs:
+            rows.append([contender.label, "failed", "", ""])
+            continue
+        rows.append(
+            [
+                contender.label,
+                spread([r.wall for r in runs]).text(),
+                spread([float(r.kubectl_calls) for r in runs]).text("", 0),
+                str(max(r.objects_changed for r in runs)),
+            ]
+        )
+    return [
+        "## 6. Idempotent re-run (nothing changed)",
+        "",
+        *_table(["contender", "wall", "kubectl processes", "objects changed"], rows),
+    ]
+
+
+METHOD = """## How this was measured
+
+- Every figure runs the real kubectl ({kubectl}) against kubesim started in the bench process,
+  a fresh kubesim per run unless said otherwise; contenders alternate inside each round
+  (figure 1 rotates who goes first).
+- **Critical path** = Σ over stages of max over the stage's images of
+  (pullDelay + startDelay + readyDelay) / speed, read from the scenario and the same stage plan
+  run.py follows; stages without pods add 0.  Peer (b) applies everything at once, so it is not
+  bound by the staged critical path and can finish below it.
+- The peers create the Secrets run.py generates with `kubectl create secret`; that step is
+  timed separately ("untimed Secrets") and **left out** of their wall time.  run.py's wall
+  includes generating its Secrets.
+- Last pod Ready and the first sign of a failure's cause are stamped by a thread woken by
+  kubesim's store on every change (no kubesim change was needed).  For the missing ConfigMap
+  key no pod status carries the cause (the pod stays ContainerCreating); the first FailedMount
+  event naming the key is used instead.
+- Time to diagnosis: the four failures each run run.py {diag_runs} times in a row (once if it only
+  names the cause at its timeout); the eight peer runs go in parallel, one kubesim each, since
+  they can only end at their `kubectl wait --timeout`.
+- CPU seconds come from `os.wait4` on run.py (which includes every kubectl it reaped); peak RSS
+  is sampled every 50 ms from /proc (run.py's own VmHWM, and the summed VmRSS of run.py with
+  its kubectl children).  kubectl processes are counted by a logging shim (`exec`s the real
+  kubectl), used in figures 4 and 6 only.
+"""
+
+
+def render(results: BenchResults) -> str:
+    machine, settings = results.machine, results.settings
+    verdict_rows = [[v.figure, v.target, v.measured, _met(v.met), v.why] for v in results.verdicts]
+    if results.plots:
+        pictures = [f"![{name}]({name})" for name in results.plots]
+    else:
+        pictures = [f"No pictures: {results.plots_note}."]
+    lines = [
+        "# bench results",
+        "",
+        f"Written by `python bench/run.py{' --quick' if settings.quick else ''}` in "
+        f"{results.seconds:.0f} s.",
+        "",
+        f"- Machine: {machine.cores} cores, {machine.cpu_model}, {machine.system}",
+        f"- Python {machine.python}, kubectl {machine.kubectl}",
+        f"- Runs: {settings.rounds} rounds for figures 1-2, {settings.later_rounds} for figures "
+        "4-6; up to "
+        f"{settings.diagnosis_runs} per failure for figure 3 (cap {settings.diagnosis_cap:g} s); "
+        f"scenario speed {settings.speed:g}",
+        "- Values are medians with (min-max) over the runs.",
+        "",
+        "## Targets",
+        "",
+        *_table(["fig.", "target", "measured", "verdict", "where the time goes"], verdict_rows),
+        *pictures,
+        "",
+        *_deploy(results.deploy),
+        *_detection(results.deploy),
+        *_diagnosis(results.diagnosis),
+        *_scale(results.scale),
+        *_teardown(results.teardown, results.teardown_note),
+        *_rerun(results.rerun),
+        METHOD.format(kubectl=machine.kubectl, diag_runs=settings.diagnosis_runs),
+    ]
+    return "\n".join(lines)

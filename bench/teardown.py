@@ -1,0 +1,59 @@
+"""Figure 5: how much longer terminate.py takes than the namespace's own finalization.
+
+Each round deploys with run.py (not timed) on a fresh kubesim whose namespace takes
+``namespaceFinalizeDelay`` to finalize, then times terminate.py, and in the same round the
+original terminate steps on another fresh kubesim.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from bench.contenders import ORIGINAL_TERMINATE, REPO, RUN, TERMINATE, Contender, launch
+from bench.scenarios import TEARDOWN, finalize_floor, scripted
+from kubesim import KubeSim, Scenario
+
+WAIT_TIMEOUT = 60.0
+CAP_SECONDS = 90.0
+
+
+class TeardownUnavailableError(RuntimeError):
+    """terminate.py is not in this checkout, so there is nothing to time."""
+
+
+@dataclass(frozen=True)
+class TeardownSample:
+    contender: str
+    wall: float
+    returncode: int
+
+
+@dataclass(frozen=True)
+class TeardownFigure:
+    finalize_floor: float
+    samples: tuple[TeardownSample, ...]
+
+    def of(self, contender: str) -> list[TeardownSample]:
+        return [s for s in self.samples if s.contender == contender and s.returncode == 0]
+
+
+def _one(contender: Contender, scenario: Scenario, kubectl: Path) -> TeardownSample:
+    with KubeSim(scenario) as sim:
+        deployed = launch(RUN, sim, kubectl, wait_timeout=WAIT_TIMEOUT, cap=CAP_SECONDS)
+        if deployed.returncode != 0:
+            raise RuntimeError(f"deploy before the teardown failed:\n{deployed.output}")
+        run = launch(contender, sim, kubectl, wait_timeout=WAIT_TIMEOUT, cap=CAP_SECONDS)
+    return TeardownSample(contender.name, run.wall, run.returncode)
+
+
+def measure(kubectl: Path, rounds: int, speed: float) -> TeardownFigure:
+    if not (REPO / TERMINATE.program).exists():
+        raise TeardownUnavailableError(f"{TERMINATE.program} does not exist yet")
+    scenario = scripted(TEARDOWN, speed)
+    samples = [
+        _one(contender, scenario, kubectl)
+        for _ in range(rounds)
+        for contender in (TERMINATE, ORIGINAL_TERMINATE)
+    ]
+    return TeardownFigure(finalize_floor(scenario), tuple(samples))

@@ -1,0 +1,65 @@
+"""Fixtures of the run.py end-to-end tests: run.py as a user runs it, against kubesim."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from collections.abc import Callable, Mapping
+from pathlib import Path
+
+import pytest
+
+from kubesim import KubeSim
+
+REPO = Path(__file__).resolve().parents[2]
+KUBECTL = shutil.which("kubectl", path=str(Path(sys.executable).parent))
+
+RunPy = Callable[..., "subprocess.CompletedProcess[str]"]
+
+
+def _run_py(
+    sim: KubeSim,
+    *args: str,
+    env: Mapping[str, str] | None = None,
+    timeout: float = 120,
+) -> subprocess.CompletedProcess[str]:
+    """``python run.py --kubectl <pinned> ARGS`` in the emulator's environment, output captured."""
+    if KUBECTL is None:
+        pytest.skip("the pinned kubectl is not installed")
+    return subprocess.run(
+        [sys.executable, str(REPO / "run.py"), "--kubectl", KUBECTL, *args],
+        env={**sim.env, "NO_COLOR": "1", **(env or {})},
+        cwd=sim.workdir,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+
+
+@pytest.fixture
+def run_py() -> RunPy:
+    return _run_py
+
+
+@pytest.fixture
+def kubectl_ok() -> Callable[..., str]:
+    """``kubectl_ok(sim, *args)``: the pinned kubectl against ``sim``; fails the test on error."""
+
+    def run(sim: KubeSim, *args: str, stdin: str | None = None) -> str:
+        if KUBECTL is None:
+            pytest.skip("the pinned kubectl is not installed")
+        result = subprocess.run(
+            [KUBECTL, *args],
+            input=stdin,
+            env=sim.env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+        assert result.returncode == 0, f"kubectl {' '.join(args)}:\n{result.stderr}"
+        return result.stdout
+
+    return run
