@@ -7,6 +7,7 @@ is decided here so it can be tested without a socket.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import time
 import uuid
@@ -353,7 +354,7 @@ class Api:
             finalized = editable(old)
             finalized["spec"] = new.get("spec", {})
             return self._write(
-                target.__class__(target.resource, "", target.name),
+                dataclasses.replace(target, subresource=""),
                 old,
                 finalized,
                 query,
