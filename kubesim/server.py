@@ -93,7 +93,9 @@ class Handler(BaseHTTPRequestHandler):
     # plumbing ------------------------------------------------------------------------------
 
     def _handle(self, method: str) -> None:
-        started = time.monotonic()
+        self._started = time.monotonic()
+        self._method = method
+        self._logged = False
         url = urlsplit(self.path)
         query = {k: v[0] for k, v in parse_qs(url.query, keep_blank_values=True).items()}
         body = self._read_body()
@@ -114,18 +116,27 @@ class Handler(BaseHTTPRequestHandler):
         except (BrokenPipeError, ConnectionResetError):
             self.close_connection = True
         finally:
-            self.server.log_request_done(
-                LoggedRequest(
-                    method,
-                    url.path,
-                    url.query,
-                    self._status,
-                    time.monotonic() - started,
-                    started,
-                    self.headers.get("Accept", ""),
-                    self.headers.get("Content-Type", ""),
-                )
+            self._log_once()
+
+    def _log_once(self) -> None:
+        """Record the request once: before its answer is written (so a client that got the
+        answer never races the log), or at the end for watches and dropped connections."""
+        if self._logged:
+            return
+        self._logged = True
+        url = urlsplit(self.path)
+        self.server.log_request_done(
+            LoggedRequest(
+                self._method,
+                url.path,
+                url.query,
+                self._status,
+                time.monotonic() - self._started,
+                self._started,
+                self.headers.get("Accept", ""),
+                self.headers.get("Content-Type", ""),
             )
+        )
 
     def _reset(self) -> None:
         """Abort the connection with a TCP RST (SO_LINGER 0, then close at once): closing
@@ -155,6 +166,7 @@ class Handler(BaseHTTPRequestHandler):
         self, code: int, body: bytes, content_type: str, headers: dict[str, str] | None = None
     ) -> None:
         self._status = code
+        self._log_once()
         self.send_response(code)
         self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(len(body)))
