@@ -2,8 +2,9 @@
 
 Per stage: one server-side apply of all its objects, then one ``kubectl get`` per tick covering
 every object of the stage (and the pods, ReplicaSets, EndpointSlices and events behind them),
-in a tenacity loop whose short backoff notices readiness quickly.  A failure that will not heal
-stops the run at once with its evidence; a stage still waiting at ``--timeout`` stops it too.
+in a tenacity loop ticking every 0.1 s (polling.py) so readiness is noticed quickly.  A
+failure that will not heal stops the run at once with its evidence; a stage still waiting at
+``--timeout`` stops it too.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from typing import Any
 
 import tenacity
 
-from asky_scripts import diagnostics, host_directory, readiness, volume_rebind
+from asky_scripts import diagnostics, host_directory, polling, readiness, volume_rebind
 from asky_scripts.errors import (
     ClusterRefusedError,
     FailureReport,
@@ -78,6 +79,15 @@ class _Observed:
         return next((o for o in self.of(kind) if readiness.name_of(o) == name), None)
 
 
+def read_nodes(kubectl: Kubectl) -> list[Obj]:
+    """The nodes, read once per run: their allocatable judges pods too big to ever schedule and
+    their address gives the gateway URL.  Namespace-scoped users may not list nodes: then []."""
+    try:
+        return kubectl.get_items(["get", "nodes"])
+    except KubectlError:
+        return []
+
+
 def apply_args(*, dry_run: bool = False, force_conflicts: bool = False) -> list[str]:
     args = ["apply", "--server-side", f"--field-manager={FIELD_MANAGER}", "-f", "-"]
     if force_conflicts:
@@ -112,10 +122,15 @@ class Deployer:
         timeout: float = 300.0,
         force_conflicts: bool = False,
         environ: Mapping[str, str] | None = None,
+        nodes: Sequence[Obj] = (),
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._kubectl = kubectl
         self._facts = facts
+        self._nodes = list(nodes)
+        # The last stage's final tick: every Deployment and Service as judged ready, which is
+        # what the summary shows, without reading them again.
+        self._last_observed = _Observed()
         self._plan = [
             PlannedStage(
                 p.stage, _without_volume(p.manifests) if facts.volume_exists else p.manifests
@@ -264,12 +279,21 @@ class Deployer:
                 if stage.name == "storage" and not self._options.storage_class:
                     manifests, extra = self._claim_volume(manifests)
                 if stage.generates_secrets:
-                    extra = [("Secret", name) for name in self._ensure_secrets(stage)]
-                if manifests:
-                    try:
-                        self._apply(manifests, force=self._force)
-                    except ConflictError as exc:
-                        raise explain_conflict(stage.name, exc) from exc
+                    extra = [("Secret", name) for name in secret_names()]
+                # The generated Secrets and the stage's objects are independent: at once.
+                with ThreadPoolExecutor(max_workers=1) as pool:
+                    secrets = (
+                        pool.submit(self._ensure_secrets, stage)
+                        if stage.generates_secrets
+                        else None
+                    )
+                    if manifests:
+                        try:
+                            self._apply(manifests, force=self._force)
+                        except ConflictError as exc:
+                            raise explain_conflict(stage.name, exc) from exc
+                    if secrets is not None:
+                        secrets.result()
                 detail = self._wait(stage, manifests, extra)
                 if stage.name == "storage":
                     self._prepare_host_directory()
@@ -348,9 +372,14 @@ class Deployer:
         listed = self._kubectl.run(["get", "secrets", "-n", self.namespace, "-o", "name"])
         return {line.partition("/")[2] for line in listed.split()}
 
-    def _ensure_secrets(self, stage: Stage) -> list[str]:
-        """Creates the missing generated Secrets; never touches one that exists."""
-        new = missing_secrets(self._existing_secrets(), self.namespace)
+    def _ensure_secrets(self, stage: Stage) -> None:
+        """Creates the missing generated Secrets; never touches one that exists.
+
+        In a namespace preflight found absent there is nothing to list; a run that created the
+        Secrets meanwhile makes our create answer AlreadyExists, and theirs are kept.
+        """
+        existing = self._existing_secrets() if self._facts.namespace_exists else set()
+        new = missing_secrets(existing, self.namespace)
         if new:
             stream = "\n---\n".join(json.dumps(secret) for secret in new)
             # AlreadyExists: created meanwhile by another run; theirs is kept, as always.
@@ -358,7 +387,6 @@ class Deployer:
                 self._kubectl.run(["create", "-f", "-", "-o", "name"], stdin=stream)
             names = ", ".join(readiness.name_of(s) for s in new)
             self._progress.note(stage.name, f"generated Secrets {names} (values not shown)")
-        return list(secret_names())
 
     def _wait(
         self, stage: Stage, manifests: Sequence[Manifest], extra: list[tuple[str, str]]
@@ -374,6 +402,7 @@ class Deployer:
                 return False  # kubectl already retried; the next tick reads again
             verdicts = self._judge(targets, observed, stopwatch)
             stopwatch.end_tick()
+            self._last_observed = observed
             for key, verdict in verdicts.items():
                 if last.get(key) != verdict:
                     self._progress.resource(stage.name, key[0], key[1], verdict)
@@ -382,13 +411,8 @@ class Deployer:
                     raise self._failure(stage, key, verdict, observed)
             return all(isinstance(v, Ready) for v in verdicts.values())
 
-        retrying = tenacity.Retrying(
-            retry=tenacity.retry_if_result(lambda done: not done),
-            wait=tenacity.wait_exponential(multiplier=0.1, min=0.1, max=1.0),
-            stop=tenacity.stop_after_delay(self._timeout),
-        )
         try:
-            retrying(tick)
+            polling.until_done(self._timeout)(tick)
         except tenacity.RetryError:
             raise self._timed_out(stage, last) from None
         return summarize_stage(last)
@@ -432,6 +456,7 @@ class Deployer:
                     events,
                     stopwatch=stopwatch,
                     now=now,
+                    nodes=self._nodes,
                 )
             elif kind == "Service":
                 workload = observed.find("Deployment", name)
@@ -534,15 +559,17 @@ class Deployer:
     # -- summary --------------------------------------------------------------------------------
 
     def summary(self) -> Summary:
+        """The closing table, from the last tick that found everything ready."""
         self.current_stage = "summary"
-        found = self._kubectl.get_items(["get", "deployments.apps,services", "-n", self.namespace])
-        try:
-            nodes = self._kubectl.get_items(["get", "nodes"])
-        except KubectlError:
-            nodes = []  # namespace-scoped users may not list nodes; the URL is then omitted
-        deployments = [o for o in found if o.get("kind") == "Deployment"]
-        services = [o for o in found if o.get("kind") == "Service"]
-        return build(self.namespace, deployments, services, nodes)
+        deployments = self._last_observed.of("Deployment")
+        services = self._last_observed.of("Service")
+        if not deployments:
+            found = self._kubectl.get_items(
+                ["get", "deployments.apps,services", "-n", self.namespace]
+            )
+            deployments = [o for o in found if o.get("kind") == "Deployment"]
+            services = [o for o in found if o.get("kind") == "Service"]
+        return build(self.namespace, deployments, services, self._nodes)
 
 
 def summarize_stage(verdicts: dict[tuple[str, str], Verdict]) -> str:

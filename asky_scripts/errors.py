@@ -46,16 +46,21 @@ class FailureReport:
 
 
 class AskyError(Exception):
-    """An error explained to the user in one paragraph, with the likely fix when one is known."""
+    """An error explained to the user in one paragraph, with the likely fix when one is known.
+
+    ``default_hint`` is the fix shown when the code raising the error has nothing more specific
+    to say: every refusal a user can meet then ends with what to do, not only what went wrong.
+    """
 
     exit_code: ExitCode = ExitCode.WORKLOAD_FAILED
+    default_hint: str = ""
 
     def __init__(
         self, message: str, hint: str = "", reports: tuple[FailureReport, ...] = ()
     ) -> None:
         super().__init__(message)
         self.message = message
-        self.hint = hint
+        self.hint = hint or self.default_hint
         self.reports = reports
 
 
@@ -75,6 +80,7 @@ class ManifestError(AskyError):
     """A manifest cannot be read, parsed or rewritten; carries the file (and line) at fault."""
 
     exit_code = ExitCode.BAD_INPUT
+    default_hint = "correct the manifest named above and run again; nothing was changed"
 
 
 class ClusterRefusedError(AskyError):

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import time
@@ -44,7 +45,8 @@ class KubectlError(AskyError):
     transient = False
 
     def __init__(self, argv: Sequence[str], returncode: int, stderr: str, hint: str = "") -> None:
-        super().__init__(summarize_stderr(stderr) or f"kubectl exited with {returncode}", hint)
+        summary = plain_message(summarize_stderr(stderr))
+        super().__init__(summary or f"kubectl exited with {returncode}", hint)
         self.argv = tuple(argv)
         self.returncode = returncode
         self.stderr = stderr
@@ -54,30 +56,50 @@ class KubectlMissingError(KubectlError):
     """No usable kubectl binary: not found, not executable, or not kubectl at all."""
 
     exit_code = ExitCode.BAD_INPUT
+    default_hint = (
+        "point --kubectl or KUBECTL at a kubectl binary "
+        "(install: https://kubernetes.io/docs/tasks/tools/)"
+    )
 
 
 class KubeconfigError(KubectlError):
     """The kubeconfig cannot be loaded or does not have the requested context."""
 
     exit_code = ExitCode.BAD_INPUT
+    default_hint = (
+        "check the kubeconfig: `kubectl config get-contexts` lists its contexts; "
+        "pick one with --context, or another file with --kubeconfig"
+    )
 
 
 class TlsRejectedError(KubectlError):
     """The server certificate is not trusted: a wrong cluster or a stale kubeconfig."""
 
     exit_code = ExitCode.CLUSTER_UNAVAILABLE
+    default_hint = (
+        "the server's certificate is not the one the kubeconfig trusts: check --context, "
+        "or refresh the kubeconfig (on minikube: minikube update-context)"
+    )
 
 
 class UnauthorizedError(KubectlError):
     """The server rejected our credentials (401)."""
 
     exit_code = ExitCode.CLUSTER_UNAVAILABLE
+    default_hint = (
+        "the cluster rejected your credentials (expired or wrong): log in again or refresh "
+        "the kubeconfig (on minikube: minikube update-context), then run again"
+    )
 
 
 class ForbiddenError(KubectlError):
     """RBAC, an admission webhook or a quota denied a request (403)."""
 
     exit_code = ExitCode.CLUSTER_UNAVAILABLE
+    default_hint = (
+        "ask a cluster admin for this permission (check it with kubectl auth can-i); "
+        "if an admission webhook or a quota refused it, change what its message names"
+    )
 
 
 class NotFoundError(KubectlError):
@@ -88,6 +110,9 @@ class InvalidError(KubectlError):
     """The server rejected an object's content (422, strict decoding, unknown kind)."""
 
     exit_code = ExitCode.BAD_INPUT
+    default_hint = (
+        "correct the object the server refused (its message names the field) and run again"
+    )
 
 
 class ConflictError(KubectlError):
@@ -105,10 +130,19 @@ class TransientError(KubectlError):
 
     exit_code = ExitCode.CLUSTER_UNAVAILABLE
     transient = True
+    default_hint = (
+        "the API server kept failing; check its health (kubectl get --raw /readyz) and run "
+        "again: it continues where it stopped"
+    )
 
 
 class UnreachableError(TransientError):
     """The server could not be reached at all (refused, no route, DNS)."""
+
+    default_hint = (
+        "is the cluster running (minikube status)? Is this the right context "
+        "(kubectl config current-context) and server (kubectl config view --minify)?"
+    )
 
 
 # Ordered: the first matching rule wins, so specific texts come before generic ones.
@@ -189,6 +223,25 @@ _BOILERPLATE_PREFIXES = (
 )
 
 
+# kubectl's framing around the server's or client-go's own words: who answered, which stdin
+# document, and advice about kubectl flags that run.py and terminate.py do not have.
+_FRAMING = re.compile(
+    r"^(?:error: |Error from server(?: \(\w+\))?: |Error in configuration: |"
+    r'error when (?:creating|applying patch|retrieving current configuration of) "[^"]*": |'
+    r'error validating "[^"]*": )+'
+)
+_KUBECTL_ADVICE = (
+    "; if you choose to ignore these errors, turn validation off with --validate=false"
+)
+
+
+def plain_message(summary: str) -> str:
+    """The facts of a summarized kubectl error without kubectl's framing, line by line."""
+    return "\n".join(
+        _FRAMING.sub("", line).replace(_KUBECTL_ADVICE, "") for line in summary.splitlines()
+    )
+
+
 def classify(stderr: str) -> type[KubectlError]:
     """The error type for a kubectl failure, judged from its stderr."""
     for error_type, needles in _RULES:
@@ -197,8 +250,14 @@ def classify(stderr: str) -> type[KubectlError]:
     return KubectlError
 
 
+# client-go's log lines (klog: severity, date, time, pid, file:line), e.g. the discovery
+# cache's "Couldn't get current server API group list" before kubectl's own one-line error.
+_KLOG_LINE = re.compile(r"^[IWEF]\d{4} \d\d:\d\d:\d\d\.\d+\s+\d+ \S+:\d+\] ")
+
+
 def summarize_stderr(stderr: str) -> str:
-    """kubectl's stderr without its advice paragraphs and warnings, kept to the facts."""
+    """kubectl's stderr without its advice paragraphs, warnings and client-go's log lines
+    (unless they are all it said), kept to the facts."""
     lines: list[str] = []
     for raw in stderr.splitlines():
         line = raw.strip()
@@ -209,7 +268,8 @@ def summarize_stderr(stderr: str) -> str:
         if line.startswith(_BOILERPLATE_PREFIXES):
             continue
         lines.append(line)
-    return "\n".join(lines)
+    said = [line for line in lines if not _KLOG_LINE.match(line)]
+    return "\n".join(said or lines[-1:])
 
 
 @dataclass(frozen=True)
@@ -334,7 +394,19 @@ class Kubectl:
         out = self.run([*args, "-o", "json"], attempts=attempts)
         if not out.strip():
             return {}
-        parsed: dict[str, Any] = json.loads(out)
+        try:
+            parsed = json.loads(out)
+        except ValueError:
+            parsed = None
+        if not isinstance(parsed, dict):
+            # Only a program that is not kubectl answers ``-o json`` like this.
+            raise KubectlMissingError(
+                (self.binary, *args),
+                0,
+                f"{self.binary} answered `{' '.join(args[:2])} -o json` with something that is "
+                f"not a JSON object: {out.strip()[:80]!r}",
+                hint="point --kubectl or KUBECTL at a real kubectl binary",
+            )
         return parsed
 
     def get_items(

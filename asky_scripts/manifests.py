@@ -134,7 +134,14 @@ def load_file(path: Path, root: Path) -> list[Manifest]:
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         at = f"{source}:{mark.line + 1}" if mark else source
-        raise ManifestError(f"{at}: YAML syntax error: {exc.problem or exc}") from exc
+        # Where the unclosed bracket or block began is often the line to fix.
+        began = exc.context_mark
+        opened = (
+            f" ({exc.context} that began at line {began.line + 1})"
+            if exc.context and began and mark and began.line != mark.line
+            else ""
+        )
+        raise ManifestError(f"{at}: YAML syntax error: {exc.problem or exc}{opened}") from exc
     except yaml.YAMLError as exc:
         raise ManifestError(f"{source}: YAML error: {exc}") from exc
     finally:
@@ -284,17 +291,23 @@ def check_selectors(manifests: list[Manifest]) -> None:
         match_labels = (spec.get("selector") or {}).get("matchLabels") or {}
         if not _selects(match_labels, labels):
             raise ManifestError(
-                f"{m.where}: Deployment {m.name}: spec.selector {match_labels} does not match "
-                f"its pod template labels {labels}"
+                f"{m.where}: Deployment {m.name}: spec.selector {_label_text(match_labels)} "
+                f"does not match its pod template labels {_label_text(labels)}"
             )
         templates.append((m, labels))
     for m in manifests:
         selector = m.obj.get("spec", {}).get("selector") if m.kind == "Service" else None
         if selector and not any(_selects(selector, labels) for _, labels in templates):
             raise ManifestError(
-                f"{m.where}: Service {m.name}: selector {selector} matches no Deployment's pods",
+                f"{m.where}: Service {m.name}: selector {_label_text(selector)} matches no "
+                "Deployment's pods",
                 hint="compare it with spec.template.metadata.labels of the Deployment it serves",
             )
+
+
+def _label_text(labels: Mapping[str, Any]) -> str:
+    """Labels as kubectl's ``-l`` takes them, which a person can paste to look for the pods."""
+    return ",".join(f"{key}={value}" for key, value in labels.items()) or "(none)"
 
 
 def _selects(selector: Mapping[str, Any], labels: Mapping[str, Any]) -> bool:

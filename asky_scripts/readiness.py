@@ -9,13 +9,19 @@ users have about ``helm --wait`` and ``kubectl rollout status``.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from asky_scripts.capacity import never_fits
+
 Obj = dict[str, Any]
 
 UNSCHEDULABLE_GRACE_SECONDS = 15.0
+#: run.py applied every ConfigMap and Secret in earlier stages, so a mount still naming a
+#: missing one after this long is a mistake in the manifests, not a kubelet cache catching up.
+MISSING_MOUNT_GRACE_SECONDS = 1.0
 NO_ENDPOINTS_GRACE_SECONDS = 10.0
 PULL_BACKOFFS_BEFORE_FAILING = 2
 
@@ -33,6 +39,9 @@ _IMMEDIATE_CONTAINER_FAILURES = (
     "InvalidImageName",
     "ContainerCannotRun",
     "OOMKilled",
+)
+_MISSING_MOUNT_SOURCE = re.compile(
+    r'(?:configmap|secret) "[^"]*" not found|references non-existent (?:config|secret) key'
 )
 _OBSERVED_GENERATION_KINDS = frozenset({"Deployment", "ReplicaSet", "StatefulSet", "DaemonSet"})
 
@@ -245,8 +254,18 @@ def _memory_limit(pod: Obj, container: str) -> str:
     return ""
 
 
-def pod_verdict(pod: Obj, events: Sequence[Obj], stopwatch: Stopwatch, now: float) -> Verdict:
-    """A pod of the newest ReplicaSet: ready, starting, or stuck in a way that will not heal."""
+def pod_verdict(
+    pod: Obj,
+    events: Sequence[Obj],
+    stopwatch: Stopwatch,
+    now: float,
+    nodes: Sequence[Obj] = (),
+) -> Verdict:
+    """A pod of the newest ReplicaSet: ready, starting, or stuck in a way that will not heal.
+
+    ``nodes`` (their allocatable) lets a pod too big for every node fail at once instead of
+    after the Unschedulable grace; without them that rule is simply skipped.
+    """
     status = _status(pod)
     if status.get("reason") == "Evicted":
         return Failed(
@@ -259,19 +278,24 @@ def pod_verdict(pod: Obj, events: Sequence[Obj], stopwatch: Stopwatch, now: floa
         and scheduled.get("status") == "False"
         and scheduled.get("reason") == "Unschedulable"
     ):
-        message = scheduled.get("message", "")
-        waited = stopwatch.seen_for(f"{uid_of(pod)}/Unschedulable", now)
-        if waited > UNSCHEDULABLE_GRACE_SECONDS:
-            return Failed(
-                f"Unschedulable — {message}",
-                hint="add capacity, or lower the Deployment's resources.requests or --replicas",
-            )
-        return Waiting(f"Unschedulable for {waited:.0f}s: {message}")
+        return _unschedulable_verdict(
+            pod, str(scheduled.get("message", "")), events, nodes, now, stopwatch
+        )
     pod_events = events_about(events, pod)
     for cs in _all_container_statuses(pod):
         failed = _container_failure(pod, cs, pod_events)
         if failed:
             return failed
+    missing_mount = _missing_mount(pod, pod_events)
+    if missing_mount:
+        waited = stopwatch.seen_for(f"{uid_of(pod)}/FailedMount", now)
+        if waited >= MISSING_MOUNT_GRACE_SECONDS:
+            return Failed(
+                f"FailedMount — {missing_mount}",
+                hint="add the missing key or object to the manifests under config-maps/ (or the "
+                "generated Secrets), or fix the reference in the Deployment's volumes",
+            )
+        return Waiting(f"ContainerCreating: {missing_mount}")
     ready = condition(pod, "Ready")
     if ready and ready.get("status") == "True":
         return Ready("Ready")
@@ -287,6 +311,50 @@ def pod_verdict(pod: Obj, events: Sequence[Obj], stopwatch: Stopwatch, now: floa
     if status.get("phase") == "Running" and restarts:
         warning = f"running but not Ready after {restarts} restart(s); check its readiness probe"
     return Waiting(", ".join(waiting_reasons) or str(status.get("phase") or "Pending"), warning)
+
+
+def _unschedulable_verdict(
+    pod: Obj,
+    message: str,
+    events: Sequence[Obj],
+    nodes: Sequence[Obj],
+    now: float,
+    stopwatch: Stopwatch,
+) -> Verdict:
+    """Busy nodes may free up (so wait the grace); a pod bigger than every node never fits,
+    unless a cluster autoscaler is already adding a node for it."""
+    too_big = never_fits(pod, nodes)
+    scaling_up = latest_event(events, pod, reasons=("TriggeredScaleUp",))
+    if too_big and f"Insufficient {too_big.resource}" in message and not scaling_up:
+        return Failed(
+            f"Unschedulable — {message.rstrip('. ')}; {too_big}",
+            hint="lower the container's resources.requests (and limits) in the Deployment, "
+            "or add a bigger node",
+        )
+    waited = stopwatch.seen_for(f"{uid_of(pod)}/Unschedulable", now)
+    if waited > UNSCHEDULABLE_GRACE_SECONDS:
+        return Failed(
+            f"Unschedulable — {message}",
+            hint="add capacity, or lower the Deployment's resources.requests or --replicas",
+        )
+    return Waiting(f"Unschedulable for {waited:.0f}s: {message}")
+
+
+def _missing_mount(pod: Obj, pod_events: Sequence[Obj]) -> str:
+    """The kubelet's latest FailedMount naming a missing ConfigMap, Secret or key, while the
+    pod has not started (an old event of a pod that since mounted says nothing)."""
+    started = any(
+        "running" in (cs.get("state") or {}) or "terminated" in (cs.get("state") or {})
+        for cs in _all_container_statuses(pod)
+    )
+    if started:
+        return ""
+    failed = [
+        e
+        for e in pod_events
+        if e.get("reason") == "FailedMount" and _MISSING_MOUNT_SOURCE.search(event_message(e))
+    ]
+    return event_message(max(failed, key=event_time)) if failed else ""
 
 
 def _container_failure(pod: Obj, cs: Obj, pod_events: Sequence[Obj]) -> Failed | None:
@@ -401,6 +469,7 @@ def deployment_verdict(
     *,
     stopwatch: Stopwatch,
     now: float,
+    nodes: Sequence[Obj] = (),
 ) -> Verdict:
     gate = lifecycle_gate(deployment)
     if gate:
@@ -413,7 +482,7 @@ def deployment_verdict(
     pod_waits: list[str] = []
     warnings: list[str] = []
     for pod in sorted(current_pods, key=name_of):
-        verdict = pod_verdict(pod, events, stopwatch, now)
+        verdict = pod_verdict(pod, events, stopwatch, now, nodes)
         if isinstance(verdict, Failed):
             return verdict  # the pod is named in the failure report, the cause stays one line
         if isinstance(verdict, Waiting):

@@ -18,7 +18,7 @@ from asky_scripts.kubectl import KubectlError, RetryNotice
 from asky_scripts.readiness import Failed, Ready, Verdict, Waiting
 from asky_scripts.summary import Summary
 
-_GREEN, _RED, _YELLOW, _DIM, _RESET = "\033[32m", "\033[31m", "\033[33m", "\033[2m", "\033[0m"
+GREEN, RED, YELLOW, DIM, RESET = "\033[32m", "\033[31m", "\033[33m", "\033[2m", "\033[0m"
 
 
 def wants_color(stream: TextIO, environ: Mapping[str, str]) -> bool:
@@ -56,7 +56,7 @@ class TextReport:
         self._ok, self._bad = ("✓", "✗") if "utf" in encoding else ("ok", "FAILED")
 
     def _paint(self, code: str, text: str) -> str:
-        return f"{code}{text}{_RESET}" if self._color else text
+        return f"{code}{text}{RESET}" if self._color else text
 
     def _clear_live(self) -> None:
         if self._live_shown:
@@ -71,23 +71,23 @@ class TextReport:
     def stage_started(self, stage: str) -> None:
         if self._live:
             self._clear_live()
-            self._out.write(self._paint(_DIM, f"… {stage}"))
+            self._out.write(self._paint(DIM, f"… {stage}"))
             self._out.flush()
             self._live_shown = True
 
     def stage_done(self, stage: str, elapsed: float, detail: str) -> None:
         if self._verbosity >= 0:
-            mark = self._paint(_GREEN, self._ok)
+            mark = self._paint(GREEN, self._ok)
             self._line(f"{mark} {stage:<14} {elapsed:6.2f}s  {detail}".rstrip())
 
     def resource(self, stage: str, kind: str, name: str, verdict: Verdict) -> None:
         state, detail = _state(verdict)
         text = f"  {stage}: {kind}/{name} {state}" + (f": {detail}" if detail else "")
         if isinstance(verdict, Waiting) and verdict.warning:
-            self._line(self._paint(_YELLOW, f"  warning: {name}: {verdict.warning}"))
+            self._line(self._paint(YELLOW, f"  warning: {name}: {verdict.warning}"))
         if self._live and not isinstance(verdict, Failed):
             self._clear_live()
-            self._out.write(self._paint(_DIM, text[:150]))
+            self._out.write(self._paint(DIM, text[:150]))
             self._out.flush()
             self._live_shown = True
         elif self._verbosity > 0:
@@ -95,7 +95,7 @@ class TextReport:
 
     def note(self, stage: str, message: str, *, warning: bool = False) -> None:
         if warning:
-            self._line(self._paint(_YELLOW, f"  warning: {message}"), self._err)
+            self._line(self._paint(YELLOW, f"  warning: {message}"), self._err)
         elif self._verbosity >= 0:
             self._line(f"  {message}")
 
@@ -138,7 +138,7 @@ class TextReport:
         if summary.load_balancer_pending:
             self._line(
                 self._paint(
-                    _YELLOW,
+                    YELLOW,
                     "gateway: LoadBalancer external address pending (on minikube, run "
                     "`minikube tunnel` in another terminal)"
                     + (
@@ -152,12 +152,12 @@ class TextReport:
             self._line(f"gateway: {summary.gateway_url}")
         self._line(f"on minikube: {summary.minikube_hint}")
         self._line(
-            self._paint(_GREEN, f"asky is ready in namespace {summary.namespace} ({elapsed:.1f}s)")
+            self._paint(GREEN, f"asky is ready in namespace {summary.namespace} ({elapsed:.1f}s)")
         )
 
     def failure(self, error: AskyError, stage: str, elapsed: float) -> None:
-        self._line(self._paint(_RED, f"{self._bad} {stage:<14} {elapsed:6.2f}s"), self._err)
-        self._line(self._paint(_RED, f"error: {error.message}"), self._err)
+        self._line(self._paint(RED, f"{self._bad} {stage:<14} {elapsed:6.2f}s"), self._err)
+        self._line(self._paint(RED, f"error: {error.message}"), self._err)
         for report in error.reports:
             for line in format_report(
                 report, already_said=(error.message, error.hint), states_title=self.states_title

@@ -8,39 +8,26 @@ from __future__ import annotations
 
 import argparse
 import os
-import signal
 import sys
-import threading
 import time
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from types import FrameType
-from typing import NoReturn, TextIO
+from typing import TextIO
 
-from asky_scripts.engine import Deployer
+from asky_scripts import cli_common
+from asky_scripts.engine import Deployer, read_nodes
 from asky_scripts.errors import AskyError, ExitCode, Interrupted, UsageError
-from asky_scripts.kubectl import Kubectl, find_kubectl
+from asky_scripts.interrupts import interrupted_exit_code, sigterm_raises
 from asky_scripts.manifests import (
-    DEFAULT_NAMESPACE,
     GATEWAY_TYPES,
     MANIFESTS_DIR,
     DeployOptions,
     check_image_reference,
-    check_namespace_name,
 )
 from asky_scripts.plan import RESOURCES, for_deploy, load_plan, volume_host_path
-from asky_scripts.preflight import check_kubeconfig, run_preflight
-from asky_scripts.report import JsonReport, TextReport, wants_color
-
-DEFAULT_TIMEOUT_SECONDS = 300.0
-
-
-class _Parser(argparse.ArgumentParser):
-    """argparse that raises UsageError, so main() returns 2 instead of exiting from inside."""
-
-    def error(self, message: str) -> NoReturn:
-        raise UsageError(message, hint=f"see {self.prog} --help")
+from asky_scripts.preflight import run_preflight
+from asky_scripts.report import JsonReport, TextReport
 
 
 def _pair(text: str) -> tuple[str, str]:
@@ -66,42 +53,16 @@ def _image(text: str) -> tuple[str, str]:
     return name, image
 
 
-def _timeout(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number of seconds: {text!r}") from None
-    if not value > 0:
-        raise argparse.ArgumentTypeError("must be more than 0 seconds")
-    return value
-
-
-def _namespace(text: str) -> str:
-    try:
-        check_namespace_name(text)
-    except UsageError as exc:
-        raise argparse.ArgumentTypeError(f"{exc.message}: {exc.hint}") from None
-    return text
-
-
 def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(
+    parser = cli_common.CliParser(
         prog="run.py",
         description="Deploy Asky stage by stage and wait until every part is really serving.",
         epilog="exit codes: 0 ready (or --diff: no differences), 1 workload failed (or --diff: "
         "differences), 2 bad input, 3 cluster unreachable/forbidden/not ours, 4 timeout, "
         "130 interrupted, 143 terminated",
     )
-    parser.add_argument("--context", help="kube context (default: the current context)")
-    parser.add_argument("--kubeconfig", help="kubeconfig file (default: kubectl's)")
-    parser.add_argument(
-        "--namespace", "-n", type=_namespace, default=DEFAULT_NAMESPACE, help="default: asky"
-    )
-    parser.add_argument(
-        "--timeout",
-        type=_timeout,
-        default=DEFAULT_TIMEOUT_SECONDS,
-        help="seconds each stage may wait (default: 300)",
+    cli_common.add_target_arguments(
+        parser, timeout_help="seconds each stage may wait (default: 300)"
     )
     parser.add_argument("--replicas", type=_replicas, action="append", default=[], metavar="SVC=N")
     parser.add_argument(
@@ -125,10 +86,7 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="take over fields another field manager owns",
     )
-    parser.add_argument("--output", "-o", choices=("text", "json"), default="text")
-    parser.add_argument("-v", "--verbose", action="count", default=0)
-    parser.add_argument("-q", "--quiet", action="store_true")
-    parser.add_argument("--kubectl", help="kubectl binary (default: $KUBECTL, then PATH)")
+    cli_common.add_output_arguments(parser)
     parser.add_argument(
         "--manifests",
         type=Path,
@@ -153,23 +111,6 @@ def _options(args: argparse.Namespace) -> DeployOptions:
     )
 
 
-@contextmanager
-def _sigterm_raises() -> Iterator[None]:
-    """SIGTERM takes the same path as Ctrl-C: kubectl children killed, clean message, 143."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-
-    def handler(signum: int, frame: FrameType | None) -> None:
-        raise Interrupted(signum)
-
-    previous = signal.signal(signal.SIGTERM, handler)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGTERM, previous)
-
-
 def main(
     argv: list[str] | None = None,
     *,
@@ -181,42 +122,20 @@ def main(
     env = os.environ if environ is None else environ
     started = time.monotonic()
     stage = "arguments"
-    try:
-        args = build_parser().parse_args(argv)
-    except UsageError as exc:
-        print(f"run.py: error: {exc.message}\nhint: {exc.hint}", file=err)
-        return int(ExitCode.BAD_INPUT)
-    except SystemExit as exc:  # --help
-        return int(exc.code or 0)
-    verbosity = -1 if args.quiet else args.verbose
-    report: TextReport | JsonReport
-    if args.output == "json":
-        report = JsonReport(out, verbosity=verbosity)
-    else:
-        is_tty = out.isatty()
-        report = TextReport(
-            out,
-            err,
-            color=wants_color(out, env),
-            live=is_tty and verbosity >= 0,
-            verbosity=verbosity,
-        )
+    args = cli_common.parse(build_parser(), argv, err)
+    if isinstance(args, int):
+        return args
+    report = cli_common.choose_report(
+        args, out, err, env, text=TextReport, json=JsonReport, live=True
+    )
     deployer: Deployer | None = None
     try:
-        with _sigterm_raises():
+        with sigterm_raises():
             options = _options(args)
             stage = "preflight"
             report.stage_started("preflight")
             plan = for_deploy(load_plan(args.manifests), options)
-            check_kubeconfig(args.kubeconfig, env)
-            kubectl = Kubectl(
-                find_kubectl(args.kubectl, env),
-                context=args.context,
-                kubeconfig=args.kubeconfig,
-                env=env,
-                on_retry=report.retry,
-                on_command=report.command,
-            )
+            kubectl = cli_common.connect(args, env, report)
             namespaced = sorted(
                 {
                     RESOURCES[m.kind]
@@ -225,9 +144,12 @@ def main(
                     if m.namespaced and m.kind in RESOURCES
                 }
             )
-            facts = run_preflight(
-                kubectl, options, args.context, namespaced, volume_host_path(plan), env
-            )
+            # The nodes are read once, beside the preflight checks that do not need them.
+            with ThreadPoolExecutor(max_workers=1) as pool:
+                nodes = pool.submit(read_nodes, kubectl)
+                facts = run_preflight(
+                    kubectl, options, args.context, namespaced, volume_host_path(plan), env
+                )
             for warning in facts.warnings:
                 report.note("preflight", warning, warning=True)
             directory = facts.host_directory
@@ -242,6 +164,7 @@ def main(
                 timeout=args.timeout,
                 force_conflicts=args.force_conflicts,
                 environ=env,
+                nodes=nodes.result(),
             )
             deployer.validate()
             objects = sum(len(p.manifests) for p in plan)
@@ -271,10 +194,6 @@ def main(
         return int(exc.exit_code)
     except (KeyboardInterrupt, Interrupted) as exc:
         where = deployer.current_stage if deployer else stage
-        code = (
-            ExitCode.TERMINATED
-            if isinstance(exc, Interrupted) and exc.signal_number == signal.SIGTERM
-            else ExitCode.INTERRUPTED
-        )
+        code = interrupted_exit_code(exc)
         report.interrupted(where, int(code))
         return int(code)

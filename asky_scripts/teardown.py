@@ -1,10 +1,11 @@
 """Reads what run.py left in the cluster, deletes it, and waits until it is really gone.
 
 terminate.sh fired ``kubectl delete`` and returned while the namespace was still Terminating, so
-the next run.sh failed on it.  Here the wait is a tenacity loop with one ``kubectl get`` per tick
-covering every object being waited for; an object is gone when it is NotFound or when the name
-now belongs to a new object with another UID.  After a few seconds the loop also reads what still
-holds things and reports it, and on timeout the same explanation ends the run.
+the next run.sh failed on it. Here the wait is a tenacity loop (polling.py's cadence, like
+run.py's) with one ``kubectl get`` per tick covering every object being waited for; an object is
+gone when it is NotFound or when the name now belongs to a new object with another UID. After a few
+seconds the loop also reads what still holds things and reports it, and on timeout the same
+explanation ends the run.
 """
 
 from __future__ import annotations
@@ -12,10 +13,12 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Protocol
 
 import tenacity
 
+from asky_scripts import polling
 from asky_scripts.errors import FailureReport, StageTimeoutError
 from asky_scripts.kubectl import Kubectl, RetryNotice
 from asky_scripts.plan import RESOURCES
@@ -53,16 +56,25 @@ class TeardownProgress(Protocol):
     def holding(self, reports: tuple[FailureReport, ...]) -> None: ...
 
 
-def discover(kubectl: Kubectl, namespace: str) -> Found:
-    """Everything the plan needs, read once: the namespace, our volumes, its content."""
-    namespace_obj = next(
-        iter(kubectl.get_items(["get", f"namespaces/{namespace}", "--ignore-not-found"])), None
-    )
-    volumes = kubectl.get_items(["get", "persistentvolumes", "-l", selector(namespace)])
-    contents: list[Obj] = []
-    if namespace_obj is not None:
-        kinds = ",".join(RESOURCES[kind] for kind in NAMESPACED_KINDS)
-        contents = kubectl.get_items(["get", kinds, "-n", namespace])
+def read_namespace(kubectl: Kubectl, namespace: str) -> Obj | None:
+    """The namespace, read first: whose it is decides whether anything may be written (the
+    lock) before the rest is read."""
+    found = kubectl.get_items(["get", f"namespaces/{namespace}", "--ignore-not-found"])
+    return found[0] if found else None
+
+
+def discover(kubectl: Kubectl, namespace: str, namespace_obj: Obj | None) -> Found:
+    """Everything else the plan needs, read once: our volumes and the namespace's content,
+    in two independent reads at the same time."""
+    kinds = ",".join(RESOURCES[kind] for kind in NAMESPACED_KINDS)
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        listed = pool.submit(
+            kubectl.get_items, ["get", "persistentvolumes", "-l", selector(namespace)]
+        )
+        contents = (
+            kubectl.get_items(["get", kinds, "-n", namespace]) if namespace_obj is not None else []
+        )
+        volumes = listed.result()
     ours = {v["metadata"]["name"] for v in volumes}
     claimed = sorted(
         {
@@ -248,13 +260,8 @@ class Teardown:
                     last_reports = reports
             return not pending
 
-        retrying = tenacity.Retrying(
-            retry=tenacity.retry_if_result(lambda done: not done),
-            wait=tenacity.wait_exponential(multiplier=0.1, min=0.1, max=1.0),
-            stop=tenacity.stop_after_delay(self._timeout),
-        )
         try:
-            retrying(tick)
+            polling.until_done(self._timeout)(tick)
         except tenacity.RetryError:
             still = ", ".join(t.ref for t in pending)
             raise StageTimeoutError(

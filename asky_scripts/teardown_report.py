@@ -7,7 +7,7 @@ from __future__ import annotations
 import textwrap
 
 from asky_scripts.errors import FailureReport
-from asky_scripts.report import _GREEN, _YELLOW, JsonReport, TextReport, format_report
+from asky_scripts.report import GREEN, YELLOW, JsonReport, TextReport, format_report
 from asky_scripts.teardown_plan import Target, TeardownPlan
 
 
@@ -46,7 +46,7 @@ class TeardownTextReport(TextReport):
             line = textwrap.fill(
                 text, width=100, initial_indent=f"  {label + ':':<9} ", subsequent_indent=" " * 12
             )
-            self._line(self._paint(_YELLOW, line) if label == "data" else line)
+            self._line(self._paint(YELLOW, line) if label == "data" else line)
 
     def dry_run_done(self) -> None:
         self._line("dry run: nothing was deleted")
@@ -61,7 +61,7 @@ class TeardownTextReport(TextReport):
 
     def gone(self, target: Target, elapsed: float) -> None:
         if self._verbosity >= 0:
-            self._line(f"{self._paint(_GREEN, self._ok)} deleted {target.ref} ({elapsed:.1f}s)")
+            self._line(f"{self._paint(GREEN, self._ok)} deleted {target.ref} ({elapsed:.1f}s)")
 
     def holding(self, reports: tuple[FailureReport, ...]) -> None:
         if self._verbosity < 0:
@@ -74,7 +74,7 @@ class TeardownTextReport(TextReport):
     def finished(self, plan: TeardownPlan, deleted: int, elapsed: float) -> None:
         self._line(
             self._paint(
-                _GREEN,
+                GREEN,
                 f"{plan.namespace} terminated in {elapsed:.1f}s: {deleted} "
                 f"object{'s' * (deleted != 1)} deleted" + (", data kept" if plan.keep_data else ""),
             )

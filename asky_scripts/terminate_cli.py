@@ -12,23 +12,27 @@ import os
 import sys
 import time
 from collections.abc import Mapping
-from typing import TextIO
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, TextIO
 
+from asky_scripts import cli_common
 from asky_scripts.errors import AskyError, ExitCode, Interrupted, UsageError
 from asky_scripts.interrupts import interrupted_exit_code, sigterm_raises
-from asky_scripts.kubectl import Kubectl, find_kubectl
-from asky_scripts.manifests import DEFAULT_NAMESPACE
 from asky_scripts.namespace_lock import NamespaceLock
-from asky_scripts.preflight import check_kubeconfig, current_context
-from asky_scripts.report import wants_color
-from asky_scripts.run_cli import DEFAULT_TIMEOUT_SECONDS, _namespace, _Parser, _timeout
-from asky_scripts.teardown import Teardown, discover
-from asky_scripts.teardown_plan import Found, TeardownPlan, build_plan, is_ours
+from asky_scripts.preflight import current_context
+from asky_scripts.teardown import Teardown, discover, read_namespace
+from asky_scripts.teardown_plan import (
+    Found,
+    TeardownPlan,
+    build_plan,
+    check_namespace_owner,
+    is_ours,
+)
 from asky_scripts.teardown_report import TeardownJsonReport, TeardownTextReport
 
 
-def build_parser() -> _Parser:
-    parser = _Parser(
+def build_parser() -> cli_common.CliParser:
+    parser = cli_common.CliParser(
         prog="terminate.py",
         description="Delete what run.py deployed in one namespace, and wait until it is gone. "
         "Only objects labelled app.kubernetes.io/managed-by=asky-scripts are deleted.",
@@ -36,16 +40,8 @@ def build_parser() -> _Parser:
         "3 cluster unreachable/forbidden/namespace not ours, 4 timeout, 130 interrupted, "
         "143 terminated",
     )
-    parser.add_argument("--context", help="kube context (default: the current context)")
-    parser.add_argument("--kubeconfig", help="kubeconfig file (default: kubectl's)")
-    parser.add_argument(
-        "--namespace", "-n", type=_namespace, default=DEFAULT_NAMESPACE, help="default: asky"
-    )
-    parser.add_argument(
-        "--timeout",
-        type=_timeout,
-        default=DEFAULT_TIMEOUT_SECONDS,
-        help="seconds to wait for everything to be gone (default: 300)",
+    cli_common.add_target_arguments(
+        parser, timeout_help="seconds to wait for everything to be gone (default: 300)"
     )
     parser.add_argument(
         "--keep-data",
@@ -65,10 +61,7 @@ def build_parser() -> _Parser:
         action="store_true",
         help="remove finalizers that hold objects of a stuck namespace (their clean-up is lost)",
     )
-    parser.add_argument("--output", "-o", choices=("text", "json"), default="text")
-    parser.add_argument("-v", "--verbose", action="count", default=0)
-    parser.add_argument("-q", "--quiet", action="store_true")
-    parser.add_argument("--kubectl", help="kubectl binary (default: $KUBECTL, then PATH)")
+    cli_common.add_output_arguments(parser)
     return parser
 
 
@@ -86,10 +79,9 @@ def _discovered(found: Found) -> str:
     return f"namespace {found.namespace} {state}, {volumes} volume{'s' * (volumes != 1)} of ours"
 
 
-def _lockable(found: Found) -> bool:
+def _lockable(namespace: dict[str, Any] | None) -> bool:
     """The namespace can hold run.py's deploy lock: it exists and is not being deleted."""
-    ns = found.namespace_obj
-    return ns is not None and not (ns.get("metadata") or {}).get("deletionTimestamp")
+    return namespace is not None and not (namespace.get("metadata") or {}).get("deletionTimestamp")
 
 
 def confirm(plan: TeardownPlan, stdin: TextIO, prompt_to: TextIO) -> None:
@@ -116,50 +108,27 @@ def main(
     out, err, in_ = stdout or sys.stdout, stderr or sys.stderr, stdin or sys.stdin
     env = os.environ if environ is None else environ
     started = time.monotonic()
-    try:
-        args = build_parser().parse_args(argv)
-    except UsageError as exc:
-        print(f"terminate.py: error: {exc.message}\nhint: {exc.hint}", file=err)
-        return int(ExitCode.BAD_INPUT)
-    except SystemExit as exc:  # --help
-        return int(exc.code or 0)
-    verbosity = -1 if args.quiet else args.verbose
-    report: TeardownTextReport | TeardownJsonReport
-    if args.output == "json":
-        report = TeardownJsonReport(out, verbosity=verbosity)
-    else:
-        report = TeardownTextReport(
-            out, err, color=wants_color(out, env), live=False, verbosity=verbosity
-        )
+    args = cli_common.parse(build_parser(), argv, err)
+    if isinstance(args, int):
+        return args
+    report = cli_common.choose_report(
+        args, out, err, env, text=TeardownTextReport, json=TeardownJsonReport, live=False
+    )
     stage = "discover"
     try:
         with sigterm_raises():
             report.stage_started(stage)
-            check_kubeconfig(args.kubeconfig, env)
-            kubectl = Kubectl(
-                find_kubectl(args.kubectl, env),
-                context=args.context,
-                kubeconfig=args.kubeconfig,
-                env=env,
-                on_retry=report.retry,
-                on_command=report.command,
-            )
-            context = current_context(kubectl, args.context)
-            found = discover(kubectl, args.namespace)
-            plan = build_plan(found, keep_data=args.keep_data, force=args.force)
-            report.stage_done(stage, time.monotonic() - started, _discovered(found))
-            if plan.nothing_to_do:
-                report.nothing_left(plan, context)
-                return int(ExitCode.OK)
-            report.plan(plan, context)
-            if args.dry_run:
-                report.dry_run_done()
-                return int(ExitCode.OK)
-            if not args.yes and in_.isatty():
-                stage = "confirm"
-                confirm(plan, in_, err)
+            kubectl = cli_common.connect(args, env, report)
+            with ThreadPoolExecutor(max_workers=1) as pool:
+                named = pool.submit(current_context, kubectl, args.context)
+                namespace_obj = read_namespace(kubectl, args.namespace)
+                context = named.result()
+            # Someone else's namespace is refused before anything is written, the lock included.
+            check_namespace_owner(Found(args.namespace, namespace_obj), force=args.force)
             with contextlib.ExitStack() as held:
-                if _lockable(found):
+                if not args.dry_run and _lockable(namespace_obj):
+                    # Taken before the rest is read, so the plan shown is the plan carried out
+                    # even if a run.py was just adding to the namespace.
                     stage = "lock"
                     held.enter_context(
                         NamespaceLock(
@@ -170,9 +139,20 @@ def main(
                             notify=lambda message: report.note("lock", message),
                         )
                     )
-                    # Under the lock: what a run.py that finished meanwhile may have added.
-                    found = discover(kubectl, args.namespace)
-                    plan = build_plan(found, keep_data=args.keep_data, force=args.force)
+                    stage = "discover"
+                found = discover(kubectl, args.namespace, namespace_obj)
+                plan = build_plan(found, keep_data=args.keep_data, force=args.force)
+                report.stage_done(stage, time.monotonic() - started, _discovered(found))
+                if plan.nothing_to_do:
+                    report.nothing_left(plan, context)
+                    return int(ExitCode.OK)
+                report.plan(plan, context)
+                if args.dry_run:
+                    report.dry_run_done()
+                    return int(ExitCode.OK)
+                if not args.yes and in_.isatty():
+                    stage = "confirm"
+                    confirm(plan, in_, err)
                 teardown = Teardown(
                     kubectl,
                     plan,

@@ -35,7 +35,10 @@ class Contender:
 
 RUN = Contender("run.py", "run.py", program="run.py", args=("--output", "json"))
 TERMINATE = Contender(
-    "terminate.py", "terminate.py", program="terminate.py", args=("--yes", "--namespace", NAMESPACE)
+    "terminate.py",
+    "terminate.py",
+    program="terminate.py",
+    args=("--yes", "--namespace", NAMESPACE, "--output", "json"),
 )
 ORIGINAL_STEPS = Contender(
     "peer-a", "peer (a): original steps + wait Available", script=PEERS / "original_steps.sh"

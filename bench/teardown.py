@@ -7,10 +7,12 @@ original terminate steps on another fresh kubesim.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from pathlib import Path
 
 from bench.contenders import ORIGINAL_TERMINATE, REPO, RUN, TERMINATE, Contender, launch
+from bench.processes import TimedRun
 from bench.scenarios import TEARDOWN, finalize_floor, scripted
 from kubesim import KubeSim, Scenario
 
@@ -23,10 +25,23 @@ class TeardownUnavailableError(RuntimeError):
 
 
 @dataclass(frozen=True)
+class Phases:
+    """Where terminate.py's wall went, from its JSON line for the namespace being gone."""
+
+    #: Start of the process until the delete was sent (interpreter, discovery, lock).
+    before_delete: float
+    #: Delete sent until terminate.py saw the namespace gone (finalization plus noticing it).
+    waiting: float
+    #: Namespace seen gone until exit (lock release, summary, interpreter exit).
+    after_gone: float
+
+
+@dataclass(frozen=True)
 class TeardownSample:
     contender: str
     wall: float
     returncode: int
+    phases: Phases | None = None
 
 
 @dataclass(frozen=True)
@@ -44,7 +59,20 @@ def _one(contender: Contender, scenario: Scenario, kubectl: Path) -> TeardownSam
         if deployed.returncode != 0:
             raise RuntimeError(f"deploy before the teardown failed:\n{deployed.output}")
         run = launch(contender, sim, kubectl, wait_timeout=WAIT_TIMEOUT, cap=CAP_SECONDS)
-    return TeardownSample(contender.name, run.wall, run.returncode)
+    return TeardownSample(contender.name, run.wall, run.returncode, _phases(run))
+
+
+def _phases(run: TimedRun) -> Phases | None:
+    for at, line in run.lines:
+        try:
+            record = json.loads(line)
+        except ValueError:
+            continue
+        if record.get("event") == "deleted" and record.get("kind") == "Namespace":
+            gone = at - run.started
+            waiting = float(record["elapsed"])
+            return Phases(gone - waiting, waiting, run.wall - gone)
+    return None
 
 
 def measure(kubectl: Path, rounds: int, speed: float) -> TeardownFigure:

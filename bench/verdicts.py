@@ -60,6 +60,9 @@ def _deploy(figure: DeployFigure) -> list[Verdict]:
     ratio, extra = wall.median / path, wall.median - path
     worst = sorted(stage_excess(figure).items(), key=lambda kv: -kv[1])[:3]
     why = "largest excess: " + ", ".join(f"{stage} +{sec:.2f} s" for stage, sec in worst)
+    if extra <= DEPLOY_ABSOLUTE:
+        allowed = (DEPLOY_RATIO - 1) * path
+        why = f"the ratio leaves only {allowed:.2f} s over this path; " + why
     met = ratio <= DEPLOY_RATIO and extra <= DEPLOY_ABSOLUTE
     detection = spread([r.detection for r in runs if r.detection is not None])
     return [
@@ -151,7 +154,18 @@ def _teardown(figure: TeardownFigure | None, note: str) -> Verdict:
         return Verdict("5", target, note or "no successful run", None if figure is None else False)
     extra = spread([r.wall for r in runs]).median - figure.finalize_floor
     met = extra <= TEARDOWN_EXTRA
-    return Verdict("5", target, f"+{extra:.2f} s", met)
+    phases = [r.phases for r in runs if r.phases is not None]
+    why = ""
+    if not met and phases:
+        before = spread([p.before_delete for p in phases]).median
+        noticed = spread([p.waiting for p in phases]).median - figure.finalize_floor
+        after = spread([p.after_gone for p in phases]).median
+        why = (
+            f"before the delete {before:.2f} s (interpreter start, discovery, lock), namespace "
+            f"gone noticed +{noticed:.2f} s after finalization, after it {after:.2f} s "
+            "(lock release, exit)"
+        )
+    return Verdict("5", target, f"+{extra:.2f} s", met, why)
 
 
 def _rerun(figure: RerunFigure) -> Verdict:

@@ -25,6 +25,7 @@ from kubesim.errors import (
     method_not_allowed,
     namespace_terminating,
     not_found,
+    rbac_forbidden,
     unsupported_media_type,
 )
 from kubesim.media import content_type
@@ -441,12 +442,28 @@ class Api:
                 {"name": target.name, "kind": resource.plural, "causes": error.causes},
             ) from error
         if live is None:
+            self._authorize_create(target)
             created, warnings = self.create(
                 Target(resource, target.namespace), merged, query, manager, applied=True
             )
             return 201, created, warnings
         stored, warnings = self._write(target, live, merged, query, manager, "apply")
         return 200, stored, warnings
+
+    def _authorize_create(self, target: Target) -> None:
+        """An apply that creates the object also needs ``create``, as the apiserver's patch
+        handler checks (its createValidation runs the authorizer with verb create): the
+        request filter only saw ``patch``."""
+        resource = target.resource
+        namespace = target.namespace or (target.name if resource.kind == "Namespace" else "")
+        for rule in self.scenario.faults.forbidden:
+            if (
+                rule.verb in ("create", "*")
+                and rule.resource in (resource.plural, "*")
+                and rule.namespace in ("", namespace)
+            ):
+                user = self.scenario.user
+                raise rbac_forbidden(resource, target.name, "create", namespace, user)
 
     def delete(self, target: Target, options: JSON, query: Query) -> JSON:
         """DELETE of one object.  Foreground and Orphan propagation put the garbage

@@ -405,14 +405,38 @@ def test_service_without_endpoints_is_caught_by_the_endpoint_check(
     )
 
 
-def test_unschedulable_pod_fails_with_the_scheduler_reason(
+def test_a_pod_bigger_than_the_node_fails_at_once_with_the_node_allocatable(
     start_sim: StartSim, run_py: RunPy
 ) -> None:
+    """postgres requests 250m cpu on a 100m node: it can never schedule, so no 15 s grace (the
+    stage timeout is shorter than the grace, so waiting it out would end in exit code 4)."""
     sim = start_sim("node: {cpu: 100m}")
-    result = run_py(sim, "--timeout", "60")
-    assert result.returncode == 1
+    result = run_py(sim, "--timeout", "10")
+    assert result.returncode == 1, result.stderr
     line = error_line(result.stderr)
-    assert line.startswith("error: postgres: ") and "Insufficient cpu" in line
+    assert line.startswith("error: postgres: Unschedulable") and "Insufficient cpu" in line
+    assert "requests 250m cpu but the largest node, minikube, has 100m allocatable" in line
+
+
+def test_a_mounted_config_key_that_is_missing_fails_fast_with_failed_mount(
+    sim: KubeSim, run_py: RunPy, tmp_path: Path
+) -> None:
+    """The gateway mounts nginx.conf from its ConfigMap; renamed, the pod stays in
+    ContainerCreating with FailedMount events, which run.py reports instead of timing out."""
+    root = copied_manifests(tmp_path)
+
+    def renamed(config_map: dict[str, object]) -> None:
+        data = config_map["data"]
+        data["nginx-renamed.conf"] = data.pop("nginx.conf")  # type: ignore[attr-defined]
+
+    edit_yaml(root / "config-maps" / "gateway.yaml", renamed)
+    result = run_py(sim, "--manifests", str(root), "--timeout", "30")
+    assert result.returncode == 1, result.stderr
+    assert error_line(result.stderr) == (
+        'error: gateway: FailedMount — MountVolume.SetUp failed for volume "config" : '
+        "configmap references non-existent config key: nginx.conf"
+    )
+    assert "hint: add the missing key or object" in result.stderr
 
 
 def test_missing_config_key_fails_with_create_container_config_error(

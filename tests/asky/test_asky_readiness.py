@@ -247,3 +247,101 @@ def test_terminating_namespace_fails() -> None:
     }
     verdict = readiness.namespace_verdict(ns)
     assert isinstance(verdict, Failed) and "Terminating" in verdict.cause
+
+
+def node_with(**allocatable: str) -> dict[str, Any]:
+    node = copy.deepcopy(items("nodes-minikube.json")[0])
+    node["status"]["allocatable"].update(allocatable)
+    return node
+
+
+def test_a_pod_bigger_than_every_node_fails_at_once_naming_the_allocatable() -> None:
+    pod = recorded("pod-auth-unschedulable.json")  # requests 128Mi: Insufficient memory
+    verdict = readiness.pod_verdict(pod, [], Stopwatch(), 0.0, [node_with(memory="100Mi")])
+    assert isinstance(verdict, Failed)
+    assert "Insufficient memory" in verdict.cause
+    assert "requests 128Mi memory but the largest node, minikube, has 100Mi allocatable" in (
+        verdict.cause
+    )
+    assert "resources.requests" in verdict.hint
+
+
+def test_a_pod_that_fits_an_empty_node_still_gets_the_unschedulable_grace() -> None:
+    pod = recorded("pod-auth-unschedulable.json")
+    nodes = items("nodes-minikube.json")  # 3912Mi: busy now, room once other pods go
+    verdict = readiness.pod_verdict(pod, [], Stopwatch(), 0.0, nodes)
+    assert isinstance(verdict, Waiting)
+    assert verdict.reason.startswith("Unschedulable for 0s")
+
+
+def test_the_largest_of_several_nodes_decides_whether_a_pod_can_ever_fit() -> None:
+    pod = recorded("pod-auth-unschedulable.json")
+    small, large = node_with(memory="100Mi"), node_with(memory="1Gi")
+    large["metadata"]["name"] = "worker-2"
+    assert isinstance(readiness.pod_verdict(pod, [], Stopwatch(), 0.0, [small, large]), Waiting)
+
+
+def test_a_scale_up_in_progress_keeps_an_oversized_pod_waiting() -> None:
+    pod = recorded("pod-auth-unschedulable.json")
+    scale_up = {
+        "kind": "Event",
+        "reason": "TriggeredScaleUp",
+        "message": "pod triggered scale-up: [{pool-large 1->2 (max: 5)}]",
+        "involvedObject": {
+            "kind": "Pod",
+            "name": readiness.name_of(pod),
+            "uid": readiness.uid_of(pod),
+        },
+    }
+    verdict = readiness.pod_verdict(pod, [scale_up], Stopwatch(), 0.0, [node_with(memory="100Mi")])
+    assert isinstance(verdict, Waiting)
+
+
+def test_a_mount_of_a_missing_config_key_fails_after_a_second_with_the_kubelet_message() -> None:
+    pod = recorded("pod-auth-containercreating.json")
+    events = items("events-auth-failedmount.json")
+    watch = Stopwatch()
+    first = auth_with([pod], events, now=50.0, stopwatch=watch)
+    assert isinstance(first, Waiting)
+    assert "non-existent config key: settings.yaml" in first.reason
+    verdict = auth_with([pod], events, now=51.0, stopwatch=watch)
+    assert isinstance(verdict, Failed)
+    assert verdict.cause == (
+        'FailedMount — MountVolume.SetUp failed for volume "config" : '
+        "configmap references non-existent config key: settings.yaml"
+    )
+    assert "config-maps/" in verdict.hint
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        'MountVolume.SetUp failed for volume "config" : configmap "auth-config" not found',
+        'MountVolume.SetUp failed for volume "tls" : secret "auth-tls" not found',
+        'MountVolume.SetUp failed for volume "tls" : references non-existent secret key: tls.crt',
+    ],
+)
+def test_every_missing_mount_source_is_recognised(message: str) -> None:
+    events = items("events-auth-failedmount.json")
+    events[-1]["message"] = message
+    watch = Stopwatch()
+    auth_with([recorded("pod-auth-containercreating.json")], events, now=0.0, stopwatch=watch)
+    verdict = auth_with(
+        [recorded("pod-auth-containercreating.json")], events, now=2.0, stopwatch=watch
+    )
+    assert isinstance(verdict, Failed)
+    assert verdict.cause == f"FailedMount — {message}"
+
+
+def test_other_mount_failures_and_old_events_of_a_started_pod_never_fail() -> None:
+    events = items("events-auth-failedmount.json")
+    slow = copy.deepcopy(events)
+    slow[-1]["message"] = 'MountVolume.SetUp failed for volume "data" : timed out waiting'
+    watch = Stopwatch()
+    pending = recorded("pod-auth-containercreating.json")
+    for now in (0.0, 5.0):
+        assert isinstance(auth_with([pending], slow, now=now, stopwatch=watch), Waiting)
+    started = recorded("pod-auth-running-not-ready.json")
+    started["metadata"]["uid"] = pending["metadata"]["uid"]
+    for now in (0.0, 5.0):
+        assert isinstance(auth_with([started], events, now=now, stopwatch=watch), Waiting)

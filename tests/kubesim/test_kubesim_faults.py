@@ -283,3 +283,26 @@ def test_forbidden_rules_answer_with_rbacs_message(
     result = kubectl_on(sim)(*args)
     assert result.returncode == 1
     assert result.stderr == f"Error from server (Forbidden): {message}\n"
+
+
+def test_an_apply_that_creates_needs_create_too(
+    kubectl_on: Callable[[KubeSim], Any], start_sim: Callable[..., KubeSim]
+) -> None:
+    """The apiserver authorizes ``create`` when an apply patch creates the object, so a denial
+    of create (RBAC, or an admission chain refusing new objects) stops a server-side apply of
+    a new object, dry run included, while applying to an existing one needs only patch."""
+    sim = start_sim(
+        "faults: {forbidden: [{verb: create, resource: configmaps}]}\n"
+        "objects: [{apiVersion: v1, kind: ConfigMap, metadata: {name: old, namespace: default}}]"
+    )
+    kubectl = kubectl_on(sim)
+    config = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: %s}\ndata: {a: b}\n"
+    for dry_run in ((), ("--dry-run=server",)):
+        result = kubectl("apply", "--server-side", *dry_run, "-f", "-", stdin=config % "new")
+        assert result.returncode == 1
+        assert (
+            'configmaps "new" is forbidden: User "minikube-user" cannot create resource '
+            '"configmaps" in API group "" in the namespace "default"'
+        ) in result.stderr
+    assert sim.get("configmaps", "new", "default") is None
+    kubectl.ok("apply", "--server-side", "-f", "-", stdin=config % "old")
