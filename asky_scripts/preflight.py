@@ -140,10 +140,10 @@ def namespace_problems(namespace: Obj | None, options: DeployOptions) -> list[st
 _CLUSTER_SCOPED = ("namespaces", "persistentvolumes")
 
 
-def _access_review(resource: str, namespace: str | None) -> Obj:
-    """What ``kubectl auth can-i create RESOURCE`` sends, for a ``resource.group`` name."""
+def _access_review(resource: str, namespace: str | None, verb: str) -> Obj:
+    """What ``kubectl auth can-i VERB RESOURCE`` sends, for a ``resource.group`` name."""
     name, _, group = resource.partition(".")
-    attributes = {"verb": "create", "resource": name, "group": group}
+    attributes = {"verb": verb, "resource": name, "group": group}
     if namespace:
         attributes["namespace"] = namespace
     return {
@@ -165,31 +165,43 @@ def _json_documents(text: str) -> list[Obj]:
     return found
 
 
-def rbac_problems(
-    kubectl: Kubectl, options: DeployOptions, checks: Sequence[str]
+def access_problems(
+    kubectl: Kubectl, namespace: str, resources: Sequence[str], verb: str
 ) -> dict[str, str]:
-    """The resources we may not create, with the problem to report for each.
+    """The resources we may not ``verb``, with the problem to report for each.
 
     The same SelfSubjectAccessReviews ``auth can-i`` sends, created together: one process
-    instead of one per kind, which is most of what a preflight costs.
+    instead of one per kind, which is most of what a preflight costs.  Asked before any
+    write, so a refusal leaves the cluster as it was instead of half changed.
     """
-    jobs = [(r, None if r in _CLUSTER_SCOPED else options.namespace) for r in checks]
-    reviews = {"apiVersion": "v1", "kind": "List", "items": [_access_review(*j) for j in jobs]}
+    jobs = [(r, None if r in _CLUSTER_SCOPED else namespace) for r in resources]
+    reviews = {
+        "apiVersion": "v1",
+        "kind": "List",
+        "items": [_access_review(resource, where, verb) for resource, where in jobs],
+    }
     try:
         out = kubectl.run(
             ["create", "--validate=false", "-f", "-", "-o", "json"], stdin=json.dumps(reviews)
         )
     except NotFoundError:
-        return {}  # no authorization API to ask: the server-side dry run still checks RBAC
+        return {}  # no authorization API to ask: the server still checks RBAC on each write
     answers = _json_documents(out)
     problems = {}
-    for (resource, namespace), answer in zip(jobs, answers, strict=False):
+    for (resource, where), answer in zip(jobs, answers, strict=False):
         if not (answer.get("status") or {}).get("allowed"):
-            where = f" in namespace {namespace}" if namespace else ""
+            scope = f" in namespace {where}" if where else ""
             problems[resource] = (
-                f"not allowed to create {resource}{where} (kubectl auth can-i create {resource})"
+                f"not allowed to {verb} {resource}{scope} (kubectl auth can-i {verb} {resource})"
             )
     return problems
+
+
+def rbac_problems(
+    kubectl: Kubectl, options: DeployOptions, checks: Sequence[str]
+) -> dict[str, str]:
+    """The resources a deploy may not create."""
+    return access_problems(kubectl, options.namespace, checks, "create")
 
 
 def run_preflight(

@@ -19,9 +19,10 @@ from typing import Any, Protocol
 import tenacity
 
 from asky_scripts import polling
-from asky_scripts.errors import FailureReport, StageTimeoutError
+from asky_scripts.errors import ClusterRefusedError, FailureReport, StageTimeoutError
 from asky_scripts.kubectl import Kubectl, RetryNotice
 from asky_scripts.plan import RESOURCES
+from asky_scripts.preflight import access_problems
 from asky_scripts.teardown_explain import custom_finalizers, explain, remaining_resources
 from asky_scripts.teardown_plan import (
     NAMESPACED_KINDS,
@@ -122,10 +123,21 @@ class Teardown:
         self._deleted_at = clock()
 
     def delete(self) -> None:
-        """One ``kubectl delete`` for every target; ``--wait=false`` because we wait ourselves."""
+        """One ``kubectl delete`` for every target; ``--wait=false`` because we wait ourselves.
+
+        Permission to delete every kind is asked first: kubectl carries on past a refused
+        object, so without it a forbidden namespace delete would still take the volume.
+        """
         self._deleted_at = self._clock()
         if not self._plan.delete:
             return
+        kinds = sorted({RESOURCES[t.kind] for t in self._plan.delete})
+        denied = access_problems(self._kubectl, self._plan.namespace, kinds, "delete")
+        if denied:
+            raise ClusterRefusedError(
+                "nothing was deleted: " + "; ".join(denied[kind] for kind in sorted(denied)),
+                hint="ask a cluster admin for this permission, then run again",
+            )
         self._kubectl.run(
             [
                 "delete",

@@ -652,7 +652,8 @@ CASES: tuple[Case, ...] = (
         "terminate.py when RBAC forbids deleting the namespace",
         ("--namespace", "rbac-delete"),
         REFUSED,
-        'namespaces "rbac-delete" is forbidden: User "minikube-user" cannot delete resource',
+        "nothing was deleted: not allowed to delete namespaces (kubectl auth can-i delete "
+        "namespaces)",
         "ask a cluster admin for this permission",
         "Ask a cluster admin for the permission named in the message.",
         Provocation(
@@ -662,8 +663,6 @@ CASES: tuple[Case, ...] = (
             f"labels: {OURS % 'rbac-delete'}}}, spec: {_PV_SPEC % 'rbac-delete'}}}\n",
             faults="{forbidden: [{verb: delete, resource: namespaces}]}",
         ),
-        known_gap="the volume is deleted although the namespace delete was refused: terminate.py "
-        "sends both deletes in one kubectl call and asks no permission first",
     ),
     _terminate(
         "terminate-server-unreachable",

@@ -2,8 +2,8 @@
 
 Generated rather than written, so the README never promises a message, an exit code or a fix
 that the end-to-end tests do not check.  ``python tests/asky/reliability_readme.py`` writes it
-to asky_scripts/WHEN_THINGS_GO_WRONG.md; the README carries the same text between the markers
-below, and test_asky_reliability_readme.py fails when they drift apart.
+into README.md between the markers below, and test_asky_reliability_readme.py fails when the
+README and the catalogue drift apart.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from tests.asky.reliability_catalogue import CASES, COVERED_ELSEWHERE  # noqa: E
 
 START_MARKER = "<!-- when-things-go-wrong:start -->"
 END_MARKER = "<!-- when-things-go-wrong:end -->"
-SECTION_FILE = REPO / "asky_scripts" / "WHEN_THINGS_GO_WRONG.md"
+README = REPO / "README.md"
 
 _GENERATED = (
     "<!-- generated from tests/asky/reliability_catalogue.py by "
@@ -71,14 +71,25 @@ def render() -> str:
     return "\n".join(lines) + "\n"
 
 
-def readme_section(readme: str) -> str | None:
-    """The README's text between the markers, or None while the README has no markers."""
+def _bounds(readme: str) -> tuple[int, int]:
     start, end = readme.find(START_MARKER), readme.find(END_MARKER)
     if start < 0 or end < start:
-        return None
-    return readme[start + len(START_MARKER) : end].strip("\n") + "\n"
+        raise ValueError(f"README.md lacks the markers {START_MARKER} … {END_MARKER}")
+    return start + len(START_MARKER), end
+
+
+def readme_section(readme: str) -> str:
+    """The README's text between the markers."""
+    start, end = _bounds(readme)
+    return readme[start:end].strip("\n") + "\n"
+
+
+def with_section(readme: str) -> str:
+    """The README with the rendered catalogue between its markers."""
+    start, end = _bounds(readme)
+    return f"{readme[:start]}\n{render()}{readme[end:]}"
 
 
 if __name__ == "__main__":
-    SECTION_FILE.write_text(render(), encoding="utf-8")
-    print(f"wrote {SECTION_FILE.relative_to(REPO)}")
+    README.write_text(with_section(README.read_text(encoding="utf-8")), encoding="utf-8")
+    print(f"wrote the catalogue into {README.relative_to(REPO)}")

@@ -3,29 +3,12 @@
 from __future__ import annotations
 
 from tests.asky.reliability_catalogue import COVERED_ELSEWHERE
-from tests.asky.reliability_readme import (
-    END_MARKER,
-    REPO,
-    SECTION_FILE,
-    START_MARKER,
-    readme_section,
-    render,
-)
-
-REGENERATE = "regenerate it: python tests/asky/reliability_readme.py"
-
-
-def test_the_section_file_is_the_rendered_catalogue() -> None:
-    assert SECTION_FILE.read_text(encoding="utf-8") == render(), REGENERATE
+from tests.asky.reliability_readme import README, REPO, readme_section, render
 
 
 def test_the_readme_carries_the_rendered_catalogue() -> None:
-    """Between the README's markers once they exist; until then the section file stands in."""
-    section = readme_section((REPO / "README.md").read_text(encoding="utf-8"))
-    shown = section if section is not None else SECTION_FILE.read_text(encoding="utf-8")
-    assert shown == render(), (
-        f"{REGENERATE}, then paste {SECTION_FILE.name} between {START_MARKER} and {END_MARKER}"
-    )
+    section = readme_section(README.read_text(encoding="utf-8"))
+    assert section == render(), "regenerate it: python tests/asky/reliability_readme.py"
 
 
 def test_every_case_covered_elsewhere_names_a_test_that_exists() -> None:
