@@ -180,12 +180,12 @@ def json_patch(target: Any, ops: Any) -> Any:
 # --- strategic merge patch -----------------------------------------------------------------------
 
 
-def _go_repr(value: Any) -> str:
+def go_repr(value: Any) -> str:
     """How Go's %v prints decoded JSON, for error texts users compare with a real cluster."""
     if isinstance(value, Mapping):
-        return "map[" + " ".join(f"{k}:{_go_repr(value[k])}" for k in sorted(value)) + "]"
+        return "map[" + " ".join(f"{k}:{go_repr(value[k])}" for k in sorted(value)) + "]"
     if isinstance(value, list):
-        return "[" + " ".join(_go_repr(item) for item in value) + "]"
+        return "[" + " ".join(go_repr(item) for item in value) + "]"
     if value is None:
         return "<nil>"
     if isinstance(value, bool):
@@ -216,14 +216,12 @@ def _element_kind(*lists: list[Any]) -> str | None:
     if "list" in kinds:
         raise PatchError("lists of lists are not supported", 422)
     if len(kinds) > 1:
-        raise PatchError(f"list element types are not identical: {_go_repr(list(lists))}", 500)
+        raise PatchError(f"list element types are not identical: {go_repr(list(lists))}", 500)
     return kinds.pop() if kinds else None
 
 
 def _no_merge_key(item: Any, merge_key: str) -> PatchError:
-    return PatchError(
-        f"map: {_go_repr(item)} does not contain declared merge key: {merge_key}", 500
-    )
+    return PatchError(f"map: {go_repr(item)} does not contain declared merge key: {merge_key}", 500)
 
 
 def _key_value(item: Any, merge_key: str) -> Any:
@@ -368,7 +366,7 @@ class _StrategicMerge:
                 return {k: _discard_nulls(v) for k, v in patch.items() if k != _DIRECTIVE}
             if directive == "delete":
                 return {}
-            raise PatchError(f"unknown patch type: {directive} in map: {_go_repr(patch)}", 500)
+            raise PatchError(f"unknown patch type: {directive} in map: {go_repr(patch)}", 500)
         self._apply_retain_keys(original, patch)
         self._apply_element_orders(original, patch, path)
         deletions = []
@@ -547,7 +545,7 @@ def _apply_list_directives(
         elif directive == "merge":
             raise PatchError("merging lists cannot yet be specified in the patch", 500)
         else:
-            raise PatchError(f"unknown patch type: {directive} in map: {_go_repr(item)}", 500)
+            raise PatchError(f"unknown patch type: {directive} in map: {go_repr(item)}", 500)
     if replace:
         return plain, []
     return original, plain
@@ -577,8 +575,8 @@ def _check_order_matches_patch(patch_list: list[Any], order: list[Any], merge_ke
         order_index += 1
     if patch_index < len(items):
         raise PatchError(
-            f"The order in patch list:\n{_go_repr(patch_list)}\n doesn't match "
-            f"{_SET_ELEMENT_ORDER} list:\n{_go_repr(order)}\n",
+            f"The order in patch list:\n{go_repr(patch_list)}\n doesn't match "
+            f"{_SET_ELEMENT_ORDER} list:\n{go_repr(order)}\n",
             500,
         )
 

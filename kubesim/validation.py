@@ -19,6 +19,7 @@ from typing import Any
 
 from kubesim.errors import ApiError
 from kubesim.list_semantics import list_semantics
+from kubesim.patch import go_repr
 
 JsonDict = dict[str, Any]
 
@@ -181,7 +182,7 @@ def strict_decoding_failure(
     detail = strict_decoding_error(paths)
     if operation != "patch":
         return cannot_handle(kind, api_version, detail)
-    error = FieldError("FieldValueInvalid", "patch", _go_plain(patch or {}), detail)
+    error = FieldError("FieldValueInvalid", "patch", go_repr(patch or {}), detail)
     return ApiError(422, "Invalid", f' "" is invalid: {error}', {"causes": [error.cause()]})
 
 
@@ -257,19 +258,6 @@ def _go_value(value: Any) -> str:
     if isinstance(value, dict):
         inner = ", ".join(f"{json.dumps(k)}:{json.dumps(v)}" for k, v in value.items())
         return "map[string]string{" + inner + "}"
-    return str(value)
-
-
-def _go_plain(value: Any) -> str:
-    """Go's ``%+v`` of decoded JSON: ``map[spec:map[replicas:3]]``."""
-    if isinstance(value, dict):
-        return "map[" + " ".join(f"{k}:{_go_plain(value[k])}" for k in sorted(value)) + "]"
-    if isinstance(value, list):
-        return "[" + " ".join(_go_plain(item) for item in value) + "]"
-    if value is None:
-        return "<nil>"
-    if isinstance(value, bool):
-        return "true" if value else "false"
     return str(value)
 
 
