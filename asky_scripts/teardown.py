@@ -19,7 +19,7 @@ from typing import Any, Protocol
 import tenacity
 
 from asky_scripts import polling
-from asky_scripts.errors import ClusterRefusedError, FailureReport, StageTimeoutError
+from asky_scripts.errors import FailureReport, StageTimeoutError
 from asky_scripts.kubectl import Kubectl, RetryNotice
 from asky_scripts.plan import RESOURCES
 from asky_scripts.preflight import access_problems
@@ -65,17 +65,22 @@ def read_namespace(kubectl: Kubectl, namespace: str) -> Obj | None:
 
 
 def discover(kubectl: Kubectl, namespace: str, namespace_obj: Obj | None) -> Found:
-    """Everything else the plan needs, read once: our volumes and the namespace's content,
-    in two independent reads at the same time."""
-    kinds = ",".join(RESOURCES[kind] for kind in NAMESPACED_KINDS)
-    with ThreadPoolExecutor(max_workers=1) as pool:
+    """Everything else the plan needs, read once and at the same time: our volumes, the
+    namespace's content, and which of the kinds we might delete RBAC lets us delete."""
+    kinds = [RESOURCES[kind] for kind in NAMESPACED_KINDS]
+    deletable = ["namespaces", "persistentvolumes", *kinds]
+    with ThreadPoolExecutor(max_workers=2) as pool:
         listed = pool.submit(
             kubectl.get_items, ["get", "persistentvolumes", "-l", selector(namespace)]
         )
+        asked = pool.submit(access_problems, kubectl, namespace, deletable, "delete")
         contents = (
-            kubectl.get_items(["get", kinds, "-n", namespace]) if namespace_obj is not None else []
+            kubectl.get_items(["get", ",".join(kinds), "-n", namespace])
+            if namespace_obj is not None
+            else []
         )
         volumes = listed.result()
+        denied = asked.result()
     ours = {v["metadata"]["name"] for v in volumes}
     claimed = sorted(
         {
@@ -93,7 +98,9 @@ def discover(kubectl: Kubectl, namespace: str, namespace_obj: Obj | None) -> Fou
         if claimed
         else []
     )
-    return Found(namespace, namespace_obj, tuple(volumes), tuple(contents), tuple(claimed_volumes))
+    return Found(
+        namespace, namespace_obj, tuple(volumes), tuple(contents), tuple(claimed_volumes), denied
+    )
 
 
 def _key(obj: Obj) -> tuple[str, str, str]:
@@ -124,20 +131,10 @@ class Teardown:
 
     def delete(self) -> None:
         """One ``kubectl delete`` for every target; ``--wait=false`` because we wait ourselves.
-
-        Permission to delete every kind is asked first: kubectl carries on past a refused
-        object, so without it a forbidden namespace delete would still take the volume.
-        """
+        (``refuse_if_denied`` has checked the permissions first.)"""
         self._deleted_at = self._clock()
         if not self._plan.delete:
             return
-        kinds = sorted({RESOURCES[t.kind] for t in self._plan.delete})
-        denied = access_problems(self._kubectl, self._plan.namespace, kinds, "delete")
-        if denied:
-            raise ClusterRefusedError(
-                "nothing was deleted: " + "; ".join(denied[kind] for kind in sorted(denied)),
-                hint="ask a cluster admin for this permission, then run again",
-            )
         self._kubectl.run(
             [
                 "delete",

@@ -9,8 +9,8 @@ a namespace called ``asky`` that another team made would have gone with everythi
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 from asky_scripts.errors import ClusterRefusedError
@@ -94,6 +94,8 @@ class Found:
     contents: tuple[Obj, ...] = ()
     #: Volumes our claims are bound to that are not labelled ours (provisioned by a class).
     claimed_volumes: tuple[Obj, ...] = ()
+    #: Resources we may not delete, with the problem to report for each.
+    denied: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -300,3 +302,16 @@ def build_plan(found: Found, *, keep_data: bool, force: bool) -> TeardownPlan:
             f"(kubectl get secrets -n {found.namespace} -o yaml), then run without --keep-data",
         )
     return plan_keep_data(found) if keep_data else plan_full(found)
+
+
+def refuse_if_denied(plan: TeardownPlan, denied: Mapping[str, str]) -> None:
+    """Refuse before the first delete when RBAC forbids any of them: kubectl carries on past
+    a refused object, so a forbidden namespace delete would otherwise still take the volume."""
+    problems = sorted(
+        {denied[RESOURCES[t.kind]] for t in plan.delete if RESOURCES[t.kind] in denied}
+    )
+    if problems:
+        raise ClusterRefusedError(
+            "nothing was deleted: " + "; ".join(problems),
+            hint="ask a cluster admin for this permission, then run again",
+        )

@@ -27,6 +27,7 @@ from asky_scripts.teardown_plan import (
     build_plan,
     check_namespace_owner,
     is_ours,
+    refuse_if_denied,
 )
 from asky_scripts.teardown_report import TeardownJsonReport, TeardownTextReport
 
@@ -161,6 +162,7 @@ def main(
                     force_finalize=args.force_finalize,
                 )
                 stage = "delete"
+                refuse_if_denied(plan, found.denied)
                 teardown.delete()
                 stage = "wait"
                 deleted = teardown.wait()

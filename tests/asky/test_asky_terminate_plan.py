@@ -11,7 +11,7 @@ from asky_scripts.generated_secrets import GENERATED_SECRETS
 from asky_scripts.manifests import DeployOptions
 from asky_scripts.plan import for_deploy, load_plan
 from asky_scripts.teardown_explain import explain
-from asky_scripts.teardown_plan import NAMESPACED_KINDS, Found, build_plan
+from asky_scripts.teardown_plan import NAMESPACED_KINDS, Found, build_plan, refuse_if_denied
 
 Obj = dict[str, Any]
 OURS = {"app.kubernetes.io/managed-by": "asky-scripts", "app.kubernetes.io/instance": "asky"}
@@ -185,3 +185,13 @@ def test_a_volume_reports_its_phase_and_reclaim_policy() -> None:
     (report,) = explain([pv], [])
     assert report.cause.startswith("phase Bound, reclaim policy Retain, claimed by asky/postgres")
     assert "pv-protection" in report.cause
+
+
+def test_a_forbidden_delete_refuses_the_whole_teardown() -> None:
+    """kubectl deletes what it may and skips the rest; refusing up front keeps the volume
+    from going while the namespace stays."""
+    plan = build_plan(deployed(), keep_data=False, force=False)
+    denied = {"namespaces": "not allowed to delete namespaces (kubectl auth can-i delete ns)"}
+    with pytest.raises(ClusterRefusedError, match="nothing was deleted: not allowed to delete"):
+        refuse_if_denied(plan, denied)
+    refuse_if_denied(plan, {"deployments.apps": "not used by the default plan"})
