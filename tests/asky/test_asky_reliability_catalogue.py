@@ -1,7 +1,8 @@
 """Every case of the bad-input catalogue, end to end: the real kubectl against kubesim.
 
 For each case: the exit code, the message and the fix on stderr, one paragraph (no traceback,
-no blank line inside the error, no doubled "error: error:"), and the cluster left as it was.
+no blank line inside the error, no doubled "error: error:", no client-go log lines), and the
+cluster left as it was.
 One emulator per test worker is shared by the cases; a case that changes it works in a
 namespace of its own, and a deployed stack is deployed once and shared.
 """
