@@ -16,19 +16,6 @@ from kubesim import KubeSim
 
 pytestmark = pytest.mark.e2e
 
-DEPLOYMENT = """\
-apiVersion: apps/v1
-kind: Deployment
-metadata: {name: web, namespace: default}
-spec:
-  replicas: 2
-  selector: {matchLabels: {app: web}}
-  template:
-    metadata: {labels: {app: web}}
-    spec:
-      containers: [{name: web, image: "web:1"}]
-"""
-
 
 def wait_until(check: Callable[[], bool], timeout: float = 10) -> None:
     deadline = time.monotonic() + timeout
@@ -38,9 +25,11 @@ def wait_until(check: Callable[[], bool], timeout: float = 10) -> None:
 
 
 @pytest.fixture
-def rolled_out(kubectl_on: Callable[[KubeSim], Any], sim: KubeSim) -> Any:
+def rolled_out(
+    kubectl_on: Callable[[KubeSim], Any], sim: KubeSim, web_deployment: Callable[[int], str]
+) -> Any:
     kubectl = kubectl_on(sim)
-    kubectl.ok("apply", "-f", "-", stdin=DEPLOYMENT)
+    kubectl.ok("apply", "-f", "-", stdin=web_deployment(2))
     kubectl.ok("rollout", "status", "deploy/web", "--timeout=20s")
     return kubectl
 

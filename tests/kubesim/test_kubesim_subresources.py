@@ -13,25 +13,12 @@ from kubesim import KubeSim
 
 pytestmark = pytest.mark.e2e
 
-DEPLOYMENT = """\
-apiVersion: apps/v1
-kind: Deployment
-metadata: {name: web, namespace: default}
-spec:
-  replicas: 1
-  selector: {matchLabels: {app: web}}
-  template:
-    metadata: {labels: {app: web}}
-    spec:
-      containers: [{name: web, image: "web:1"}]
-"""
-
 
 def test_kubectl_scale_goes_through_the_scale_subresource(
-    kubectl_on: Callable[[KubeSim], Any], sim: KubeSim
+    web_deployment, kubectl_on: Callable[[KubeSim], Any], sim: KubeSim
 ) -> None:
     kubectl = kubectl_on(sim)
-    kubectl.ok("apply", "-f", "-", stdin=DEPLOYMENT)
+    kubectl.ok("apply", "-f", "-", stdin=web_deployment(1))
     assert kubectl.ok("scale", "deployment/web", "--replicas=3").strip() == (
         "deployment.apps/web scaled"
     )
