@@ -119,3 +119,9 @@ def owner_reference(owner: JSON, kind: str, api_version: str) -> JSON:
         "controller": True,
         "blockOwnerDeletion": True,
     }
+
+
+def pod_ready(pod: JSON) -> bool:
+    """The pod's Ready condition is True: what endpoints and ReplicaSets count."""
+    ready = condition(pod, "Ready")
+    return ready is not None and ready.get("status") == "True"

@@ -8,8 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from kubesim.controllers.base import Context, owner_reference
-from kubesim.controllers.kubelet import pod_ready
+from kubesim.controllers.base import Context, owner_reference, pod_ready
 from kubesim.resources import by_plural
 from kubesim.selectors import LabelSelector
 from kubesim.store import editable

@@ -15,7 +15,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from kubesim.controllers.base import Context, condition, set_condition
+from kubesim.controllers.base import Context, set_condition
 from kubesim.quantity import parse_quantity
 from kubesim.resources import by_plural
 from kubesim.scenario import POSTGRES_LOG, POSTGRES_RESTART_LOG, ImageBehaviour
@@ -687,8 +687,3 @@ def _pull_error(image: str, failure: str) -> str:
         f'rpc error: code = NotFound desc = failed to pull and unpack image "{full}": '
         f'failed to resolve reference "{full}": {full}: not found'
     )
-
-
-def pod_ready(pod: JSON) -> bool:
-    ready = condition(pod, "Ready")
-    return ready is not None and ready.get("status") == "True"

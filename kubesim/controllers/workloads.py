@@ -12,7 +12,14 @@ import math
 import time
 from typing import Any
 
-from kubesim.controllers.base import Context, condition, owned_by, owner_reference, set_condition
+from kubesim.controllers.base import (
+    Context,
+    condition,
+    owned_by,
+    owner_reference,
+    pod_ready,
+    set_condition,
+)
 from kubesim.names import random_suffix, template_hash
 from kubesim.resources import by_plural
 from kubesim.store import editable, timestamp
@@ -26,11 +33,6 @@ HASH_LABEL = "pod-template-hash"
 REVISION = "deployment.kubernetes.io/revision"
 FOREGROUND = "foregroundDeletion"
 ORPHAN = "orphan"
-
-
-def _pod_ready(pod: JSON) -> bool:
-    ready = condition(pod, "Ready")
-    return ready is not None and ready.get("status") == "True"
 
 
 def _active(pod: JSON) -> bool:
@@ -72,7 +74,7 @@ class ReplicaSetController:
                 self._create_pod(replica_set)
         elif len(active) > wanted:
             # Remove the pods that matter least first: not ready, then the newest.
-            active.sort(key=lambda p: (_pod_ready(p), p["metadata"]["creationTimestamp"]))
+            active.sort(key=lambda p: (pod_ready(p), p["metadata"]["creationTimestamp"]))
             for pod in active[: len(active) - wanted]:
                 self.ctx.delete(PODS, pod)
                 self.ctx.events.record(
@@ -112,7 +114,7 @@ class ReplicaSetController:
 
     def _report(self, replica_set: JSON) -> None:
         pods = [p for p in self.ctx.store.all(PODS) if owned_by(p, replica_set) and _active(p)]
-        ready = sum(1 for p in pods if _pod_ready(p))
+        ready = sum(1 for p in pods if pod_ready(p))
         status: JSON = {
             "replicas": len(pods),
             "fullyLabeledReplicas": len(pods),
