@@ -30,6 +30,7 @@ from asky_scripts.teardown_plan import (
     Target,
     TeardownPlan,
     is_ours,
+    refuse_if_denied,
     selector,
 )
 
@@ -64,16 +65,19 @@ def read_namespace(kubectl: Kubectl, namespace: str) -> Obj | None:
     return found[0] if found else None
 
 
+# What a default teardown deletes: the namespace (with everything in it) and our volume.
+DEFAULT_DELETES = ("namespaces", "persistentvolumes")
+
+
 def discover(kubectl: Kubectl, namespace: str, namespace_obj: Obj | None) -> Found:
     """Everything else the plan needs, read once and at the same time: our volumes, the
-    namespace's content, and which of the kinds we might delete RBAC lets us delete."""
+    namespace's content, and whether RBAC lets us delete what a default teardown deletes."""
     kinds = [RESOURCES[kind] for kind in NAMESPACED_KINDS]
-    deletable = ["namespaces", "persistentvolumes", *kinds]
     with ThreadPoolExecutor(max_workers=2) as pool:
         listed = pool.submit(
             kubectl.get_items, ["get", "persistentvolumes", "-l", selector(namespace)]
         )
-        asked = pool.submit(access_problems, kubectl, namespace, deletable, "delete")
+        asked = pool.submit(access_problems, kubectl, namespace, DEFAULT_DELETES, "delete")
         contents = (
             kubectl.get_items(["get", ",".join(kinds), "-n", namespace])
             if namespace_obj is not None
@@ -99,8 +103,25 @@ def discover(kubectl: Kubectl, namespace: str, namespace_obj: Obj | None) -> Fou
         else []
     )
     return Found(
-        namespace, namespace_obj, tuple(volumes), tuple(contents), tuple(claimed_volumes), denied
+        namespace,
+        namespace_obj,
+        tuple(volumes),
+        tuple(contents),
+        tuple(claimed_volumes),
+        denied,
+        DEFAULT_DELETES,
     )
+
+
+def refuse_unless_allowed(kubectl: Kubectl, plan: TeardownPlan, found: Found) -> None:
+    """Refuse before the first delete unless RBAC allows every one of them; kinds discovery
+    did not ask about (a ``--keep-data`` plan deletes kind by kind) are asked now."""
+    needed = {RESOURCES[t.kind] for t in plan.delete}
+    unasked = sorted(needed - set(found.permissions_checked))
+    denied = dict(found.denied)
+    if unasked:
+        denied.update(access_problems(kubectl, plan.namespace, unasked, "delete"))
+    refuse_if_denied(plan, denied)
 
 
 def _key(obj: Obj) -> tuple[str, str, str]:

@@ -94,8 +94,10 @@ class Found:
     contents: tuple[Obj, ...] = ()
     #: Volumes our claims are bound to that are not labelled ours (provisioned by a class).
     claimed_volumes: tuple[Obj, ...] = ()
-    #: Resources we may not delete, with the problem to report for each.
+    #: Resources we may not delete, with the problem to report for each ...
     denied: Mapping[str, str] = field(default_factory=dict)
+    #: ... among the resources discovery asked about.
+    permissions_checked: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -20,14 +20,13 @@ from asky_scripts.errors import AskyError, ExitCode, Interrupted, UsageError
 from asky_scripts.interrupts import interrupted_exit_code, sigterm_raises
 from asky_scripts.namespace_lock import NamespaceLock
 from asky_scripts.preflight import current_context
-from asky_scripts.teardown import Teardown, discover, read_namespace
+from asky_scripts.teardown import Teardown, discover, read_namespace, refuse_unless_allowed
 from asky_scripts.teardown_plan import (
     Found,
     TeardownPlan,
     build_plan,
     check_namespace_owner,
     is_ours,
-    refuse_if_denied,
 )
 from asky_scripts.teardown_report import TeardownJsonReport, TeardownTextReport
 
@@ -162,7 +161,7 @@ def main(
                     force_finalize=args.force_finalize,
                 )
                 stage = "delete"
-                refuse_if_denied(plan, found.denied)
+                refuse_unless_allowed(kubectl, plan, found)
                 teardown.delete()
                 stage = "wait"
                 deleted = teardown.wait()
