@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import textwrap
+import time
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -19,7 +20,13 @@ from typing import Any
 from asky_scripts import host_directory, volume_rebind
 from asky_scripts.errors import ClusterRefusedError, UsageError
 from asky_scripts.host_directory import HostDirectory
-from asky_scripts.kubectl import Kubectl, KubectlError, KubectlMissingError, NotFoundError
+from asky_scripts.kubectl import (
+    Kubectl,
+    KubectlError,
+    KubectlMissingError,
+    NotFoundError,
+    classify,
+)
 from asky_scripts.manifests import MANAGED_BY, MANAGED_BY_LABEL, DeployOptions
 from asky_scripts.volume_rebind import VolumeFinding, VolumeState
 
@@ -138,6 +145,8 @@ def namespace_problems(namespace: Obj | None, options: DeployOptions) -> list[st
 
 
 _CLUSTER_SCOPED = ("namespaces", "persistentvolumes")
+# How often reviews left unanswered by a flaky API are asked again.
+_REVIEW_ROUNDS = 6
 
 
 def _access_review(resource: str, namespace: str | None, verb: str) -> Obj:
@@ -172,29 +181,54 @@ def access_problems(
 
     The same SelfSubjectAccessReviews ``auth can-i`` sends, created together: one process
     instead of one per kind, which is most of what a preflight costs.  Asked before any
-    write, so a refusal leaves the cluster as it was instead of half changed.
+    write, so a refusal leaves the cluster as it was instead of half changed.  kubectl posts
+    one review per kind and carries on past a failed one, so on a flaky API only the reviews
+    left unanswered are asked again: insisting on the whole batch would rarely succeed.
     """
-    jobs = [(r, None if r in _CLUSTER_SCOPED else namespace) for r in resources]
-    reviews = {
-        "apiVersion": "v1",
-        "kind": "List",
-        "items": [_access_review(resource, where, verb) for resource, where in jobs],
-    }
-    try:
-        out = kubectl.run(
-            ["create", "--validate=false", "-f", "-", "-o", "json"], stdin=json.dumps(reviews)
-        )
-    except NotFoundError:
-        return {}  # no authorization API to ask: the server still checks RBAC on each write
-    answers = _json_documents(out)
+    jobs = {_review_key(r, None if r in _CLUSTER_SCOPED else namespace): r for r in resources}
+    allowed: dict[tuple[str, str], bool] = {}
+    argv = ["create", "--validate=false", "-f", "-", "-o", "json"]
+    for round_number in range(_REVIEW_ROUNDS):
+        pending = [key for key in jobs if key not in allowed]
+        if not pending:
+            break
+        if round_number:
+            time.sleep(min(0.2 * 2**round_number, 3.0))
+        reviews = {
+            "apiVersion": "v1",
+            "kind": "List",
+            "items": [_access_review(*key, verb) for key in pending],
+        }
+        try:
+            done = kubectl.call(argv, stdin=json.dumps(reviews), ok_codes=(0, 1))
+        except NotFoundError:
+            return {}  # no authorization API to ask: the server still checks RBAC on each write
+        for answer in _json_documents(done.stdout):
+            attributes = (answer.get("spec") or {}).get("resourceAttributes") or {}
+            key = _review_key(
+                ".".join(filter(None, (attributes.get("resource"), attributes.get("group")))),
+                attributes.get("namespace"),
+            )
+            allowed[key] = bool((answer.get("status") or {}).get("allowed"))
+        if done.returncode and not classify(done.stderr).transient:
+            raise classify(done.stderr)(argv, done.returncode, done.stderr)
+    else:
+        if any(key not in allowed for key in jobs):
+            raise classify(done.stderr)(argv, done.returncode, done.stderr)
     problems = {}
-    for (resource, where), answer in zip(jobs, answers, strict=False):
-        if not (answer.get("status") or {}).get("allowed"):
+    for key, name in jobs.items():
+        if not allowed.get(key, False):
+            where = key[1]
             scope = f" in namespace {where}" if where else ""
-            problems[resource] = (
-                f"not allowed to {verb} {resource}{scope} (kubectl auth can-i {verb} {resource})"
+            problems[name] = (
+                f"not allowed to {verb} {name}{scope} (kubectl auth can-i {verb} {name})"
             )
     return problems
+
+
+def _review_key(resource: str, namespace: str | None) -> tuple[str, str]:
+    """How a review and its answer are matched: the resource (``name.group``) and scope."""
+    return resource, namespace or ""
 
 
 def rbac_problems(
