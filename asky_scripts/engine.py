@@ -381,7 +381,11 @@ class Deployer:
         existing = self._existing_secrets() if self._facts.namespace_exists else set()
         new = missing_secrets(existing, self.namespace)
         if new:
-            stream = "\n---\n".join(json.dumps(secret) for secret in new)
+            # A JSON stream (objects one after the other), never joined by ``---``: kubectl
+            # before 1.33 reads input starting with ``{`` as JSON only (apimachinery's
+            # YAMLOrJSONDecoder), where ``---`` is a syntax error.  Not a v1 List either: kubectl
+            # validates a List on the client, which needs the server's /openapi/v2.
+            stream = "\n".join(json.dumps(secret) for secret in new)
             # AlreadyExists: created meanwhile by another run; theirs is kept, as always.
             with contextlib.suppress(AlreadyExistsError):
                 self._kubectl.run(["create", "-f", "-", "-o", "name"], stdin=stream)
