@@ -21,11 +21,14 @@ class ExitCode(enum.IntEnum):
     WORKLOAD_FAILED = 1
     #: The command line, a manifest, the kubeconfig or the kubectl binary is wrong; nothing changed.
     BAD_INPUT = 2
-    #: The cluster cannot be used: unreachable, credentials or RBAC rejected, or the namespace or
-    #: volume belongs to someone else or is being deleted.
+    #: The cluster cannot be used: unreachable, credentials or RBAC rejected, the namespace or
+    #: volume belongs to someone else or is being deleted, or kubectl is older than supported.
     CLUSTER_UNAVAILABLE = 3
     #: A stage did not become ready within ``--timeout`` seconds.
     TIMEOUT = 4
+    #: kubectl itself failed (could not parse what we piped, unknown flag, crash, killed by a
+    #: signal): a defect of asky-scripts or an incompatibility with that kubectl version.
+    KUBECTL_FAILED = 5
     #: Interrupted with Ctrl-C (SIGINT); running again continues where it stopped.
     INTERRUPTED = 130
     #: Stopped by SIGTERM; running again continues where it stopped.

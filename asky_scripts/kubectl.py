@@ -34,6 +34,12 @@ from plumbum.commands.processes import CommandNotFound
 from asky_scripts.errors import AskyError, ExitCode, Interrupted
 
 FIELD_MANAGER = "asky-scripts"
+#: The kubectl minor versions asky-scripts is tested with (end to end, each of them, in CI).
+OLDEST_KUBECTL_MINOR = 28
+NEWEST_TESTED_KUBECTL_MINOR = 37
+SUPPORTED_RANGE = f"1.{OLDEST_KUBECTL_MINOR} to 1.{NEWEST_TESTED_KUBECTL_MINOR}"
+# Signals by which someone stopped kubectl on purpose: the run stops as if it had been stopped.
+_STOP_SIGNALS = frozenset({signal.SIGINT, signal.SIGTERM, signal.SIGHUP})
 _REQUEST_TIMEOUT_SECONDS = 20
 _KILL_GRACE_SECONDS = 2.0
 
@@ -106,6 +112,37 @@ class NotFoundError(KubectlError):
     """The object or resource type does not exist."""
 
 
+class KubectlFailedError(KubectlError):
+    """kubectl itself failed: it could not parse what we piped, did not know a flag we passed,
+    crashed or was killed.  Never the user's input: we made the command and its stdin."""
+
+    exit_code = ExitCode.KUBECTL_FAILED
+
+    def __init__(
+        self,
+        argv: Sequence[str],
+        returncode: int,
+        stderr: str,
+        hint: str = "",
+        *,
+        binary: str = "kubectl",
+        client_version: str | None = None,
+    ) -> None:
+        super().__init__(argv, returncode, stderr, hint)
+        which = f"kubectl {client_version} ({binary})" if client_version else binary
+        self.message = (
+            f"{which} failed on the command asky-scripts gave it: {self.message}. This is a "
+            "defect of asky-scripts or an incompatibility with this kubectl version, not a "
+            "problem with your manifests or cluster; nothing more was changed"
+        )
+        if not hint:
+            self.hint = (
+                f"please report it with the command below and `{binary} version --client`; "
+                f"meanwhile use a kubectl in the supported range {SUPPORTED_RANGE} "
+                "(e.g. `minikube kubectl --`, or the one in this project's venv)"
+            )
+
+
 class InvalidError(KubectlError):
     """The server rejected an object's content (422, strict decoding, unknown kind)."""
 
@@ -159,6 +196,23 @@ _RULES: tuple[tuple[type[KubectlError], tuple[str, ...]], ...] = (
             "no context exists with the name",
         ),
     ),
+    # kubectl's own failures: it could not decode our stdin (every -f we pass is "-", which
+    # kubectl names STDIN), cobra/pflag rejected an argument, or the Go runtime crashed.
+    # After the kubeconfig's rule, whose YAML errors look alike.
+    (
+        KubectlFailedError,
+        (
+            "error parsing STDIN",
+            "error converting YAML to JSON",
+            "unknown flag: ",
+            "unknown shorthand flag: ",
+            "flag needs an argument",
+            'unknown command "',
+            "panic: ",
+            "fatal error: ",
+            "goroutine ",
+        ),
+    ),
     # Schema errors first: some servers wrap them in a 500, which is not worth retrying.
     (
         InvalidError,
@@ -208,7 +262,6 @@ _RULES: tuple[tuple[type[KubectlError], tuple[str, ...]], ...] = (
             "unknown field",
             "no matches for kind",
             "error validating data",
-            "error parsing",
         ),
     ),
     (ConflictError, ("Apply failed with", "(Conflict)")),
@@ -381,6 +434,8 @@ class Kubectl:
         self._on_retry = on_retry
         self._on_command = on_command
         self._max_attempts = max_attempts
+        #: kubectl's own version (``v1.30.13``) once preflight asked it; named in its failures.
+        self.client_version: str | None = None
 
     def run(
         self, args: Sequence[str], *, stdin: str | None = None, attempts: int | None = None
@@ -457,14 +512,26 @@ class Kubectl:
         self, argv: tuple[str, ...], stdin: str | None, ok_codes: tuple[int, ...]
     ) -> Completed:
         returncode, stdout, stderr = self._spawn(argv, stdin)
-        if returncode < 0:
-            # Killed by a signal from outside (OOM killer, a user's kill): treat like our own
-            # interruption, so the run stops cleanly and can simply be started again.
+        if returncode < 0 and -returncode in _STOP_SIGNALS:
+            # Stopped on purpose from outside (a user's kill): treat like our own interruption,
+            # so the run stops cleanly and can simply be started again.
             raise Interrupted(-returncode)
         if returncode in ok_codes:
             return Completed(returncode, stdout, stderr)
+        if returncode < 0:
+            said = f"error: killed by {signal.Signals(-returncode).name}"
+            if -returncode == signal.SIGKILL:
+                said += " (on a machine short of memory, the kernel's OOM killer sends it)"
+            raise self._failed(argv, returncode, "\n".join(filter(None, (said, stderr.strip()))))
         error_type = classify(stderr)
+        if error_type is KubectlFailedError:
+            raise self._failed(argv, returncode, stderr)
         raise error_type(argv, returncode, stderr)
+
+    def _failed(self, argv: tuple[str, ...], returncode: int, stderr: str) -> KubectlFailedError:
+        return KubectlFailedError(
+            argv, returncode, stderr, binary=self.binary, client_version=self.client_version
+        )
 
     def _spawn(self, argv: tuple[str, ...], stdin: str | None) -> tuple[int, str, str]:
         if self._on_command is not None:

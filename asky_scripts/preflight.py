@@ -21,6 +21,8 @@ from asky_scripts import host_directory, volume_rebind
 from asky_scripts.errors import ClusterRefusedError, UsageError
 from asky_scripts.host_directory import HostDirectory
 from asky_scripts.kubectl import (
+    OLDEST_KUBECTL_MINOR,
+    SUPPORTED_RANGE,
     Kubectl,
     KubectlError,
     KubectlMissingError,
@@ -33,6 +35,12 @@ from asky_scripts.volume_rebind import VolumeFinding, VolumeState
 Obj = dict[str, Any]
 
 SUPPORTED_SKEW = 1
+
+
+class UnsupportedKubectlError(ClusterRefusedError):
+    """The kubectl is older than the range asky-scripts is tested with; refused before any
+    change, because an old kubectl fails half way (it cannot parse some input or asks for
+    APIs the server no longer serves)."""
 
 
 @dataclass(frozen=True)
@@ -110,12 +118,25 @@ def versions(kubectl: Kubectl) -> tuple[str, str, str | None]:
         raise KubectlMissingError((kubectl.binary, "version"), 0, not_kubectl, hint) from None
     warning = None
     client_minor, server_minor = _minor(client), _minor(server)
+    client_version = str(client.get("gitVersion", "?"))
+    if client_minor is not None and client_minor < OLDEST_KUBECTL_MINOR:
+        raise UnsupportedKubectlError(
+            f"{kubectl.binary} is kubectl {client_version}, older than the kubectl versions "
+            f"asky-scripts supports and tests ({SUPPORTED_RANGE}); nothing was changed",
+            hint="use a kubectl in that range, ideally your cluster's minor version: on "
+            "minikube `minikube kubectl --` downloads the matching one (its path is then in "
+            "~/.minikube/cache/linux/*/v*/kubectl), or install one from "
+            "https://kubernetes.io/docs/tasks/tools/ and pass it with --kubectl",
+        )
+    kubectl.client_version = client_version
+    # Within the range, kubectl's own skew policy still applies: one minor version either
+    # side of the server is what kubectl itself promises to work with.
     if client_minor and server_minor and abs(client_minor - server_minor) > SUPPORTED_SKEW:
         warning = (
-            f"kubectl {client.get('gitVersion')} and server {server.get('gitVersion')} are more "
+            f"kubectl {client_version} and server {server.get('gitVersion')} are more "
             f"than {SUPPORTED_SKEW} minor version apart; install a matching kubectl"
         )
-    return str(client.get("gitVersion", "?")), str(server.get("gitVersion", "?")), warning
+    return client_version, str(server.get("gitVersion", "?")), warning
 
 
 def current_context(kubectl: Kubectl, explicit: str | None) -> str:
@@ -276,6 +297,8 @@ def run_preflight(
         except KubectlError:
             asked_versions.result()  # a binary that is not kubectl says so first
             raise
+        # An unsupported kubectl is refused before any other finding is judged.
+        client, server, skew_warning = asked_versions.result()
         namespace = next((o for o in found if o.get("kind") == "Namespace"), None)
         volume = next((o for o in found if o.get("kind") == "PersistentVolume"), None)
         problems = namespace_problems(namespace, options)
@@ -284,7 +307,6 @@ def run_preflight(
             finding = volume_rebind.inspect(kubectl, options, volume, host_path)
             problems += finding.problems
         directory = located.result() if located is not None else None
-        client, server, skew_warning = asked_versions.result()
         context_name = asked_context.result()
         try:
             denied = asked_rbac.result()

@@ -50,23 +50,33 @@ def _operation(resource: Resource, action: str, params: tuple[str, ...] = ()) ->
     return operation
 
 
-def _paths(resource: Resource) -> JSON:
+def operations(resource: Resource) -> list[tuple[str, str, str, tuple[str, ...]]]:
+    """``(path, method, action, query parameters)`` of each operation kubesim serves for a kind.
+
+    One list for both OpenAPI versions, so /openapi/v2 and /openapi/v3 never disagree.
+    """
     prefix = f"/apis/{resource.group_version}" if resource.group else "/api/v1"
     scope = "/namespaces/{namespace}" if resource.namespaced else ""
     collection = f"{prefix}{scope}/{resource.plural}"
-    paths: JSON = {
-        collection: {
-            "get": _operation(resource, "list"),
-            "post": _operation(resource, "post", _WRITE_PARAMS),
-        }
-    }
+    found = [
+        (collection, "get", "list", ()),
+        (collection, "post", "post", _WRITE_PARAMS),
+    ]
     if not resource.virtual:
-        paths[collection + "/{name}"] = {
-            "get": _operation(resource, "get"),
-            "put": _operation(resource, "put", _WRITE_PARAMS),
-            "patch": _operation(resource, "patch", (*_WRITE_PARAMS, "force")),
-            "delete": _operation(resource, "delete", ("dryRun",)),
-        }
+        item = collection + "/{name}"
+        found += [
+            (item, "get", "get", ()),
+            (item, "put", "put", _WRITE_PARAMS),
+            (item, "patch", "patch", (*_WRITE_PARAMS, "force")),
+            (item, "delete", "delete", ("dryRun",)),
+        ]
+    return found
+
+
+def _paths(resource: Resource) -> JSON:
+    paths: JSON = {}
+    for path, method, action, params in operations(resource):
+        paths.setdefault(path, {})[method] = _operation(resource, action, params)
     return paths
 
 

@@ -19,7 +19,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from kubesim import discovery, openapi, tables
+from kubesim import discovery, openapi, openapi_v2, tables
 from kubesim.api import decode_body
 from kubesim.cluster import Cluster
 from kubesim.errors import ApiError, bad_request, method_not_allowed, rbac_forbidden
@@ -296,7 +296,11 @@ class Handler(BaseHTTPRequestHandler):
                 raise ApiError(404, "NotFound", "the server could not find the requested resource")
             self._send_json(200, document)
         elif path == "/openapi/v2":
-            raise ApiError(404, "NotFound", "the server could not find the requested resource")
+            v2 = openapi_v2.document()
+            if openapi_v2.wants_protobuf(accept):
+                self._send(200, openapi_v2.encode(v2), openapi_v2.PROTOBUF_CONTENT_TYPE)
+            else:
+                self._send_json(200, v2)
         else:
             parts = path.strip("/").split("/")
             if parts[0] == "api" and len(parts) == 2:

@@ -348,8 +348,9 @@ CASES: tuple[Case, ...] = (
         "A manifest uses an apiVersion or kind the cluster does not serve",
         (),
         BAD,
-        "disruption-budgets/auth.yaml:6: PodDisruptionBudget auth refused by the server: error "
-        "validating data: the server could not find the requested resource",
+        "disruption-budgets/auth.yaml:6: PodDisruptionBudget auth refused by the server: "
+        'resource mapping not found for name: "auth" namespace: "asky" from "STDIN": no matches '
+        'for kind "PodDisruptionBudget" in version "policy/v1beta1"',
         "correct the manifest named above",
         "Use an apiVersion the cluster serves (`kubectl api-resources`).",
         Provocation(
