@@ -133,7 +133,7 @@ class KubectlFailedError(KubectlError):
         self.message = (
             f"{which} failed on the command asky-scripts gave it: {self.message}. This is a "
             "defect of asky-scripts or an incompatibility with this kubectl version, not a "
-            "problem with your manifests or cluster; nothing more was changed"
+            "problem with your manifests or cluster"
         )
         if not hint:
             self.hint = (

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from asky_scripts.kubectl import OLDEST_KUBECTL_MINOR
 from kubesim import KubeSim, Scenario
 
 REPO = Path(__file__).resolve().parent.parent
@@ -22,23 +23,43 @@ def pinned_kubectl() -> Path | None:
     return candidate if candidate.exists() else None
 
 
-def legacy_kubectl() -> Path | None:
-    """An older kubectl (1.32) to check kubesim against its request patterns too.
+def versioned_kubectls() -> dict[str, Path]:
+    """Every versioned kubectl on this machine: ``{"1.28": .../kubectl.1.28, ...}``.
 
-    These machines ship versioned binaries beside a dispatcher on PATH; KUBESIM_LEGACY_KUBECTL
-    names one explicitly.
+    These machines (google-cloud-cli's layout) ship ``kubectl.1.XX`` binaries beside a
+    dispatcher ``kubectl`` on PATH; ASKY_KUBECTL_DIR names another directory holding them.
     """
-    named = os.environ.get("KUBESIM_LEGACY_KUBECTL")
-    if named:
-        return Path(named) if Path(named).exists() else None
-    dispatcher = shutil.which("kubectl", path="/usr/bin:/usr/local/bin")
-    if dispatcher is None:
-        return None
-    candidate = Path(os.path.realpath(dispatcher)).parent / "kubectl.1.32"
-    return candidate if candidate.exists() else None
+    directory = os.environ.get("ASKY_KUBECTL_DIR")
+    if not directory:
+        dispatcher = shutil.which("kubectl", path="/usr/bin:/usr/local/bin")
+        if dispatcher is None:
+            return {}
+        directory = str(Path(os.path.realpath(dispatcher)).parent)
+    found = {}
+    for candidate in Path(directory).glob("kubectl.1.*"):
+        minor = candidate.name.removeprefix("kubectl.1.")
+        if minor.isdigit() and os.access(candidate, os.X_OK):
+            found[f"1.{minor}"] = candidate
+    return dict(sorted(found.items(), key=lambda item: int(item[0].split(".")[1])))
 
 
-KUBECTLS = {"1.37": pinned_kubectl(), "1.32": legacy_kubectl()}
+def _minor(version: str) -> int:
+    return int(version.split(".")[1])
+
+
+_VERSIONED = versioned_kubectls()
+_PINNED = pinned_kubectl()
+#: Every kubectl in the supported range this machine has, oldest first, the pinned one last.
+SUPPORTED_KUBECTLS: dict[str, Path] = {
+    **{v: p for v, p in _VERSIONED.items() if _minor(v) >= OLDEST_KUBECTL_MINOR},
+    **({"1.37": _PINNED} if _PINNED else {}),
+}
+#: The versioned kubectls older than the range: run.py must refuse them.
+TOO_OLD_KUBECTLS = {v: p for v, p in _VERSIONED.items() if _minor(v) < OLDEST_KUBECTL_MINOR}
+
+# The kubesim suite runs with the pinned kubectl and 1.32 (the last minor before client-go's
+# watch-list and the decoder rewrite of 1.33); the conformance module runs every version.
+KUBECTLS = {"1.37": _PINNED, "1.32": _VERSIONED.get("1.32")}
 
 
 @pytest.fixture(params=sorted(KUBECTLS), ids=lambda v: f"kubectl-{v}")

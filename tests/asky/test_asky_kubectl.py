@@ -15,7 +15,8 @@ from pathlib import Path
 import pytest
 
 from asky_scripts import kubectl as k
-from asky_scripts.errors import ExitCode
+from asky_scripts.errors import ExitCode, Interrupted
+from kubesim import KubeSim
 
 
 @pytest.mark.parametrize(
@@ -95,6 +96,22 @@ from asky_scripts.errors import ExitCode
             k.AlreadyExistsError,
         ),
         ("error: something nobody has seen before", k.KubectlError),
+        # kubectl 1.29-1.32 on JSON documents joined by "---" (apimachinery's decoder).
+        (
+            "error: error parsing STDIN: json: offset 373: invalid character '-' in numeric "
+            "literal",
+            k.KubectlFailedError,
+        ),
+        (
+            "error: unknown flag: --subresource\nSee 'kubectl get --help' for usage.",
+            k.KubectlFailedError,
+        ),
+        ("error: unknown shorthand flag: 'Z' in -Z", k.KubectlFailedError),
+        (
+            "panic: runtime error: invalid memory address or nil pointer dereference\n"
+            "goroutine 1 [running]:",
+            k.KubectlFailedError,
+        ),
     ],
 )
 def test_classify_kubectl_stderr(stderr: str, expected: type[k.KubectlError]) -> None:
@@ -107,6 +124,8 @@ def test_only_transient_errors_are_transient_and_exit_codes_follow_the_enum() ->
     assert k.ForbiddenError.exit_code == ExitCode.CLUSTER_UNAVAILABLE
     assert k.InvalidError.exit_code == ExitCode.BAD_INPUT
     assert k.KubectlMissingError.exit_code == ExitCode.BAD_INPUT
+    assert k.KubectlFailedError.exit_code == ExitCode.KUBECTL_FAILED
+    assert not k.KubectlFailedError.transient
 
 
 def test_summary_drops_kubectl_advice_and_warnings() -> None:
@@ -212,3 +231,59 @@ def test_missing_kubectl_is_explained(tmp_path: Path) -> None:
 def test_kubectl_env_variable_wins_over_path(tmp_path: Path) -> None:
     binary = fake_kubectl(tmp_path, "print('hi')\n")
     assert k.find_kubectl(None, {"KUBECTL": binary, "PATH": "/nonexistent"}) == binary
+
+
+def test_a_kubectl_killed_by_a_signal_is_its_failure_not_the_users_input(tmp_path: Path) -> None:
+    binary = fake_kubectl(
+        tmp_path,
+        """
+        import os, signal
+        os.kill(os.getpid(), signal.SIGSEGV)
+        """,
+    )
+    kubectl = k.Kubectl(binary)
+    kubectl.client_version = "v1.30.13"
+    with pytest.raises(k.KubectlFailedError) as caught:
+        kubectl.run(["create", "-f", "-"], stdin="{}")
+    error = caught.value
+    assert error.exit_code == ExitCode.KUBECTL_FAILED
+    assert "killed by SIGSEGV" in error.message
+    assert f"kubectl v1.30.13 ({binary})" in error.message
+    assert "defect of asky-scripts" in error.message
+    assert "correct" not in error.message + error.hint
+
+
+def test_a_kubectl_stopped_with_sigterm_stops_the_run_like_an_interrupt(tmp_path: Path) -> None:
+    binary = fake_kubectl(
+        tmp_path,
+        """
+        import os, signal
+        os.kill(os.getpid(), signal.SIGTERM)
+        """,
+    )
+    with pytest.raises(Interrupted) as caught:
+        k.Kubectl(binary).run(["get", "ns"])
+    assert caught.value.signal_number == signal.SIGTERM
+
+
+@pytest.mark.e2e
+def test_real_kubectl_that_cannot_parse_our_stdin_is_reported_as_our_defect(
+    kubectl_bin: Path, sim: KubeSim
+) -> None:
+    """The breakage of issue 11 with a real kubectl: before 1.33 kubectl reads input that
+    starts with ``{`` as JSON only, so ``---`` is a syntax error (1.33 and later read it, and
+    stop at the broken object after it); an unknown flag fails every version."""
+    kubectl = k.Kubectl(str(kubectl_bin), env=sim.env)
+    joined = '{"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "a"}}\n---\n{"x"'
+    with pytest.raises(k.KubectlFailedError) as parse:
+        kubectl.run(["create", "-f", "-", "-o", "name"], stdin=joined)
+    with pytest.raises(k.KubectlFailedError) as flag:
+        kubectl.run(["get", "ns", "--no-such-flag"])
+    for error in (parse.value, flag.value):
+        assert error.exit_code == ExitCode.KUBECTL_FAILED
+        assert "defect of asky-scripts or an incompatibility with this kubectl version" in (
+            error.message
+        )
+        assert "correct the object" not in error.message + error.hint
+    assert "error parsing STDIN" in parse.value.message
+    assert "--no-such-flag" in flag.value.message

@@ -1,17 +1,27 @@
-"""Conformance: each kubectl command of our flows, run by the real kubectl (1.37 and 1.32)
-against kubesim, must print and exit as it would against a real cluster."""
+"""Conformance: each kubectl command of our flows, run by every kubectl in asky-scripts'
+supported range that this machine has (1.28 to 1.37) against kubesim, must print and exit as
+it would against a real cluster."""
 
 from __future__ import annotations
 
 import json
 import time
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 
 from kubesim import KubeSim
+from tests.conftest import SUPPORTED_KUBECTLS
 
 pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture(params=list(SUPPORTED_KUBECTLS), ids=lambda v: f"kubectl-{v}")
+def kubectl_bin(request: pytest.FixtureRequest) -> Path:
+    """Every supported kubectl here, not only the two the rest of the kubesim suite runs."""
+    return SUPPORTED_KUBECTLS[request.param]
+
 
 DEPLOYMENT = """\
 apiVersion: apps/v1
@@ -77,11 +87,16 @@ def wait_until(check: Callable[[], bool], timeout: float = 10.0) -> None:
         time.sleep(0.05)
 
 
-def test_create_namespace_sends_protobuf_and_is_active(kubectl, sim: KubeSim) -> None:
+def test_create_namespace_is_active_in_the_encoding_of_its_kubectl(kubectl, sim: KubeSim) -> None:
     assert kubectl.ok("create", "namespace", "demo").strip() == "namespace/demo created"
     assert kubectl.ok("get", "ns", "demo", "-o", "jsonpath={.status.phase}") == "Active"
     posts = [r for r in sim.requests if r.method == "POST" and r.path == "/api/v1/namespaces"]
-    assert posts[0].content_type == "application/vnd.kubernetes.protobuf"
+    # kubectl's typed clients send protobuf from 1.32 on; 1.28 to 1.31 send JSON.
+    client = json.loads(kubectl.ok("version", "--client", "-o", "json"))["clientVersion"]
+    protobuf = int(client["minor"].rstrip("+")) >= 32
+    assert posts[0].content_type == (
+        "application/vnd.kubernetes.protobuf" if protobuf else "application/json"
+    )
 
 
 def test_create_configmap_from_literal(kubectl, demo) -> None:

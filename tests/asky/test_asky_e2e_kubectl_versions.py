@@ -1,0 +1,137 @@
+"""The user's flows with every kubectl a user may have: each supported kubectl on this machine
+(the versioned binaries 1.28 and up, and the pinned 1.37) runs run.py and terminate.py end to
+end against kubesim; an older kubectl is refused before anything changes.
+
+One test per flow and version, each on its own emulator, so a failure names both; the flows are
+chained inside a test (deploy, re-run, diff...) to keep the cost per version to a few deploys.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from kubesim import KubeSim
+from tests.conftest import SUPPORTED_KUBECTLS, TOO_OLD_KUBECTLS
+
+REPO = Path(__file__).resolve().parents[2]
+WORKLOADS = {"postgres", "auth", "gateway", "pyxis", "request-management"}
+
+pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture(params=list(SUPPORTED_KUBECTLS), ids=lambda v: f"kubectl-{v}")
+def kubectl(request: pytest.FixtureRequest) -> Path:
+    return SUPPORTED_KUBECTLS[request.param]
+
+
+@pytest.fixture
+def sim() -> Iterator[KubeSim]:
+    with KubeSim() as started:
+        yield started
+
+
+def script(name: str, sim: KubeSim, kubectl: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """``python run.py|terminate.py --kubectl KUBECTL ARGS`` as a user runs it."""
+    return subprocess.run(
+        [sys.executable, str(REPO / name), "--kubectl", str(kubectl), *args],
+        env={**sim.env, "NO_COLOR": "1"},
+        cwd=sim.workdir,
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=180,
+        check=False,
+    )
+
+
+def said(result: subprocess.CompletedProcess[str]) -> str:
+    return result.stdout + result.stderr
+
+
+def ready(sim: KubeSim) -> dict[str, int]:
+    return {
+        d["metadata"]["name"]: int((d.get("status") or {}).get("readyReplicas") or 0)
+        for d in sim.objects("deployments", "asky", "apps")
+    }
+
+
+def test_dry_run_deploy_rerun_and_diff(sim: KubeSim, kubectl: Path) -> None:
+    before = sim.snapshot()
+    dry = script("run.py", sim, kubectl, "--dry-run")
+    assert dry.returncode == 0, said(dry)
+    assert "nothing was changed" in dry.stdout
+    new = script("run.py", sim, kubectl, "--diff")
+    assert new.returncode == 1, said(new)
+    assert "+ Deployment/auth" in new.stdout
+    assert sim.snapshot() == before, "--dry-run or --diff changed the cluster"
+
+    deployed = script("run.py", sim, kubectl)
+    assert deployed.returncode == 0, said(deployed)
+    assert "generated Secrets" in deployed.stdout
+    assert set(ready(sim)) == WORKLOADS and all(ready(sim).values())
+
+    settled = sim.snapshot()
+    again = script("run.py", sim, kubectl)
+    assert again.returncode == 0, said(again)
+    assert sim.snapshot() == settled, "a re-run changed the cluster"
+
+    same = script("run.py", sim, kubectl, "--diff")
+    assert same.returncode == 0, said(same)
+    assert "no differences" in same.stdout
+    changed = script("run.py", sim, kubectl, "--diff", "--replicas", "auth=3")
+    assert changed.returncode == 1, said(changed)
+    assert "replicas: 3" in changed.stdout
+    assert sim.snapshot() == settled, "--diff changed the cluster"
+
+
+def test_keep_data_round_trip_then_terminate(sim: KubeSim, kubectl: Path) -> None:
+    assert script("run.py", sim, kubectl, "-q").returncode == 0
+    volume = sim.get("persistentvolumes", "asky-postgres-data")
+    assert volume is not None
+
+    kept = script("terminate.py", sim, kubectl, "--keep-data", "--yes")
+    assert kept.returncode == 0, said(kept)
+    assert sim.objects("deployments", "asky", "apps") == []
+    released = sim.get("persistentvolumes", "asky-postgres-data")
+    assert released is not None and released["status"]["phase"] == "Released"
+
+    again = script("run.py", sim, kubectl)
+    assert again.returncode == 0, said(again)
+    assert "Skipping initialization" in again.stdout
+    rebound = sim.get("persistentvolumes", "asky-postgres-data")
+    assert rebound is not None and rebound["metadata"]["uid"] == volume["metadata"]["uid"]
+
+    gone = script("terminate.py", sim, kubectl, "--yes")
+    assert gone.returncode == 0, said(gone)
+    assert sim.get("namespaces", "asky") is None
+    assert sim.get("persistentvolumes", "asky-postgres-data") is None
+
+
+def test_image_not_found_fails_fast_with_its_cause(kubectl: Path) -> None:
+    with KubeSim("images: [{match: 'asky-auth:*', pull: notFound}]") as sim:
+        result = script("run.py", sim, kubectl, "--timeout", "60")
+    assert result.returncode == 1, said(result)
+    assert 'image "asky-auth:' in result.stderr and "not found" in result.stderr
+    assert "hint:" in result.stderr
+
+
+@pytest.mark.parametrize("version", list(TOO_OLD_KUBECTLS) or ["none"])
+def test_a_kubectl_older_than_the_range_is_refused_before_any_change(
+    sim: KubeSim, version: str
+) -> None:
+    if version not in TOO_OLD_KUBECTLS:
+        pytest.skip("no kubectl older than the supported range on this machine")
+    before = sim.snapshot()
+    result = script("run.py", sim, TOO_OLD_KUBECTLS[version])
+    assert result.returncode == 3, said(result)
+    assert f"is kubectl v{version}." in result.stderr
+    assert "1.28 to 1.37" in result.stderr
+    assert "minikube kubectl --" in result.stderr
+    assert "correct the" not in result.stderr
+    assert sim.snapshot() == before
+    assert sim.get("namespaces", "asky") is None
