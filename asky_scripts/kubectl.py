@@ -138,8 +138,8 @@ class KubectlFailedError(KubectlError):
         if not hint:
             self.hint = (
                 f"please report it with the command below and `{binary} version --client`; "
-                f"meanwhile use a kubectl in the supported range {SUPPORTED_RANGE} "
-                "(e.g. `minikube kubectl --`, or the one in this project's venv)"
+                f"meanwhile try another kubectl in the supported range {SUPPORTED_RANGE}, "
+                "ideally your cluster's minor version (on minikube: `minikube kubectl --`)"
             )
 
 

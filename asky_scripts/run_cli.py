@@ -58,7 +58,8 @@ def build_parser() -> argparse.ArgumentParser:
         prog="run.py",
         description="Deploy Asky stage by stage and wait until every part is really serving.",
         epilog="exit codes: 0 ready (or --diff: no differences), 1 workload failed (or --diff: "
-        "differences), 2 bad input, 3 cluster unreachable/forbidden/not ours, 4 timeout, "
+        "differences), 2 bad input, 3 cluster unreachable/forbidden/not ours or kubectl older "
+        "than 1.28, 4 timeout, 5 kubectl itself failed (a defect: please report it), "
         "130 interrupted, 143 terminated",
     )
     cli_common.add_target_arguments(

@@ -773,6 +773,27 @@ COVERED_ELSEWHERE: tuple[Elsewhere, ...] = (
         "test_asky_e2e_run_more.py::test_a_live_lock_makes_the_run_wait_then_refuse_naming_the_holder",
     ),
     Elsewhere(
+        "`--kubectl` (or PATH) gives a kubectl older than 1.28",
+        "…/kubectl.1.27 is kubectl v1.27.16, older than the kubectl versions asky-scripts "
+        "supports and tests (1.28 to 1.37); nothing was changed",
+        (ExitCode.CLUSTER_UNAVAILABLE,),
+        "Use a kubectl in the range, ideally your cluster's minor version: on minikube "
+        "`minikube kubectl --` gets the matching one.",
+        "test_asky_e2e_kubectl_versions.py::"
+        "test_a_kubectl_older_than_the_range_is_refused_before_any_change",
+    ),
+    Elsewhere(
+        "kubectl itself fails: it cannot parse what run.py piped, does not know a flag, "
+        "crashes or is killed",
+        "kubectl v1.30.13 (…) failed on the command asky-scripts gave it: … This is a defect "
+        "of asky-scripts or an incompatibility with this kubectl version",
+        (ExitCode.KUBECTL_FAILED,),
+        "Report it with the command shown and `kubectl version --client`; meanwhile try "
+        "another kubectl in the supported range.",
+        "test_asky_kubectl.py::"
+        "test_real_kubectl_that_cannot_parse_our_stdin_is_reported_as_our_defect",
+    ),
+    Elsewhere(
         "A Released volume of ours whose Secrets were deleted by hand",
         "Secrets with that database's passwords are gone",
         (ExitCode.CLUSTER_UNAVAILABLE,),
