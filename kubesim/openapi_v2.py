@@ -19,6 +19,7 @@ from typing import Any
 
 from kubesim.media import media_types
 from kubesim.openapi import operations
+from kubesim.protobuf import encode_field as _field
 from kubesim.resources import RESOURCES, Resource
 
 JSON = dict[str, Any]
@@ -67,21 +68,6 @@ def document() -> JSON:
 
 
 # -- protobuf (gnostic-models openapiv2/OpenAPIv2.proto field numbers) -------------------------
-
-
-def _varint(value: int) -> bytes:
-    out = bytearray()
-    while True:
-        byte, value = value & 0x7F, value >> 7
-        out.append(byte | (0x80 if value else 0))
-        if not value:
-            return bytes(out)
-
-
-def _field(number: int, payload: bytes | str) -> bytes:
-    """One length-delimited field (string or sub-message)."""
-    data = payload.encode() if isinstance(payload, str) else payload
-    return _varint(number << 3 | 2) + _varint(len(data)) + data
 
 
 def _yaml_scalar_map(value: JSON) -> str:

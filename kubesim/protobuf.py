@@ -34,6 +34,24 @@ class _Field:
     value: int | bytes
 
 
+def encode_varint(value: int) -> bytes:
+    """``value`` as a protobuf base-128 varint."""
+    out = bytearray()
+    while True:
+        byte, value = value & 0x7F, value >> 7
+        out.append(byte | (0x80 if value else 0))
+        if not value:
+            return bytes(out)
+
+
+def encode_field(number: int, payload: bytes | int | str) -> bytes:
+    """One field: a varint for an int, else length-delimited (a string or a sub-message)."""
+    if isinstance(payload, int):
+        return encode_varint(number << 3) + encode_varint(payload)
+    data = payload.encode() if isinstance(payload, str) else payload
+    return encode_varint(number << 3 | _LENGTH_DELIMITED) + encode_varint(len(data)) + data
+
+
 def _varint(data: bytes, pos: int) -> tuple[int, int]:
     result = shift = 0
     while True:

@@ -18,6 +18,28 @@ KUBECTL = shutil.which("kubectl", path=str(Path(sys.executable).parent))
 RunPy = Callable[..., "subprocess.CompletedProcess[str]"]
 
 
+def run_script(
+    name: str,
+    sim: KubeSim,
+    kubectl: str | Path,
+    *args: str,
+    env: Mapping[str, str] | None = None,
+    timeout: float = 120,
+) -> subprocess.CompletedProcess[str]:
+    """``python NAME --kubectl KUBECTL ARGS`` (run.py or terminate.py) in the emulator's
+    environment, as a user runs it, output captured."""
+    return subprocess.run(
+        [sys.executable, str(REPO / name), "--kubectl", str(kubectl), *args],
+        env={**sim.env, "NO_COLOR": "1", **(env or {})},
+        cwd=sim.workdir,
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+
+
 def _run_py(
     sim: KubeSim,
     *args: str,
@@ -27,15 +49,7 @@ def _run_py(
     """``python run.py --kubectl <pinned> ARGS`` in the emulator's environment, output captured."""
     if KUBECTL is None:
         pytest.skip("the pinned kubectl is not installed")
-    return subprocess.run(
-        [sys.executable, str(REPO / "run.py"), "--kubectl", KUBECTL, *args],
-        env={**sim.env, "NO_COLOR": "1", **(env or {})},
-        cwd=sim.workdir,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        check=False,
-    )
+    return run_script("run.py", sim, KUBECTL, *args, env=env, timeout=timeout)
 
 
 @pytest.fixture

@@ -9,16 +9,15 @@ chained inside a test (deploy, re-run, diff...) to keep the cost per version to 
 from __future__ import annotations
 
 import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from kubesim import KubeSim
+from tests.asky.conftest import run_script
 from tests.conftest import SUPPORTED_KUBECTLS, TOO_OLD_KUBECTLS
 
-REPO = Path(__file__).resolve().parents[2]
 WORKLOADS = {"postgres", "auth", "gateway", "pyxis", "request-management"}
 
 pytestmark = pytest.mark.e2e
@@ -36,17 +35,7 @@ def sim() -> Iterator[KubeSim]:
 
 
 def script(name: str, sim: KubeSim, kubectl: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    """``python run.py|terminate.py --kubectl KUBECTL ARGS`` as a user runs it."""
-    return subprocess.run(
-        [sys.executable, str(REPO / name), "--kubectl", str(kubectl), *args],
-        env={**sim.env, "NO_COLOR": "1"},
-        cwd=sim.workdir,
-        stdin=subprocess.DEVNULL,
-        capture_output=True,
-        text=True,
-        timeout=180,
-        check=False,
-    )
+    return run_script(name, sim, kubectl, *args, timeout=180)
 
 
 def said(result: subprocess.CompletedProcess[str]) -> str:

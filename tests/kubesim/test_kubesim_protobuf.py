@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from kubesim.protobuf import ProtobufDecodeError, decode_object
+from kubesim.protobuf import ProtobufDecodeError, decode_object, encode_field
 
 KUBECTL_CREATE_NAMESPACE = (
     b'k8s\x00\n\x0f\n\x02v1\x12\tNamespace\x12\x1f\n\x17\n\x07demo-ns\x12\x00\x1a\x00"\x00'
@@ -23,29 +23,13 @@ KUBECTL_CREATE_SECRET = (
 )
 
 
-def varint(value: int) -> bytes:
-    out = bytearray()
-    while True:
-        byte, value = value & 0x7F, value >> 7
-        out.append(byte | (0x80 if value else 0))
-        if not value:
-            return bytes(out)
-
-
-def field(number: int, payload: bytes | int | str) -> bytes:
-    if isinstance(payload, int):
-        return varint(number << 3) + varint(payload)
-    data = payload.encode() if isinstance(payload, str) else payload
-    return varint(number << 3 | 2) + varint(len(data)) + data
-
-
 def entry(number: int, key: str, value: bytes | str) -> bytes:
-    return field(number, field(1, key) + field(2, value))
+    return encode_field(number, encode_field(1, key) + encode_field(2, value))
 
 
 def envelope(kind: str, raw: bytes, api_version: str = "v1") -> bytes:
-    type_meta = field(1, api_version) + field(2, kind)
-    return b"k8s\x00" + field(1, type_meta) + field(2, raw)
+    type_meta = encode_field(1, api_version) + encode_field(2, kind)
+    return b"k8s\x00" + encode_field(1, type_meta) + encode_field(2, raw)
 
 
 def test_kubectl_create_namespace_body() -> None:
@@ -77,23 +61,25 @@ def test_kubectl_create_secret_body_has_base64_data_like_json() -> None:
 
 def test_object_meta_maps_lists_and_unknown_fields() -> None:
     meta = (
-        field(1, "web")
-        + field(2, "web-")
-        + field(3, "prod")
-        + field(5, "uid-1")
-        + field(6, "42")
-        + field(7, 3)
-        + field(8, field(1, 1700000000))  # creationTimestamp: skipped, the server sets it
+        encode_field(1, "web")
+        + encode_field(2, "web-")
+        + encode_field(3, "prod")
+        + encode_field(5, "uid-1")
+        + encode_field(6, "42")
+        + encode_field(7, 3)
+        + encode_field(
+            8, encode_field(1, 1700000000)
+        )  # creationTimestamp: skipped, the server sets it
         + entry(11, "app", "web")
         + entry(12, "note", "hi")
-        + field(14, "example.com/guard")
-        + field(99, 7)  # a field this decoder has never heard of
+        + encode_field(14, "example.com/guard")
+        + encode_field(99, 7)  # a field this decoder has never heard of
     )
     raw = (
-        field(1, meta)
+        encode_field(1, meta)
         + entry(2, "k", "v")
         + entry(3, "blob", b"\x00\xff")
-        + field(4, 1)
+        + encode_field(4, 1)
         + b"\x2d\x01\x00\x00\x00"  # field 5, fixed32: skipped by wire type
     )
 
@@ -120,7 +106,11 @@ def test_object_meta_maps_lists_and_unknown_fields() -> None:
 
 
 def test_namespace_spec_finalizers_and_status_phase() -> None:
-    raw = field(1, field(1, "ns")) + field(2, field(1, "kubernetes")) + field(3, field(1, "Active"))
+    raw = (
+        encode_field(1, encode_field(1, "ns"))
+        + encode_field(2, encode_field(1, "kubernetes"))
+        + encode_field(3, encode_field(1, "Active"))
+    )
 
     decoded = decode_object(envelope("Namespace", raw))
 
@@ -129,7 +119,7 @@ def test_namespace_spec_finalizers_and_status_phase() -> None:
 
 
 def test_secret_string_data_and_explicit_immutable_false() -> None:
-    raw = field(1, field(1, "s")) + entry(4, "user", "admin") + field(5, 0)
+    raw = encode_field(1, encode_field(1, "s")) + entry(4, "user", "admin") + encode_field(5, 0)
 
     decoded = decode_object(envelope("Secret", raw))
 
