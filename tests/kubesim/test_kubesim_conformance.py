@@ -76,8 +76,16 @@ def manifest(image: str = "web:1.0") -> str:
 
 
 @pytest.fixture
-def demo(kubectl) -> None:
+def demo(kubectl, sim: KubeSim) -> None:
+    """Namespace demo, once its controllers filled it (as a real one's do, a moment later), so
+    tests comparing snapshots do not see the default ServiceAccount or root CA arrive."""
     kubectl.ok("create", "namespace", "demo")
+    wait_until(
+        lambda: (
+            sim.get("serviceaccounts", "default", "demo") is not None
+            and sim.get("configmaps", "kube-root-ca.crt", "demo") is not None
+        )
+    )
 
 
 def wait_until(check: Callable[[], bool], timeout: float = 10.0) -> None:
