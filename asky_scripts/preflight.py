@@ -38,9 +38,9 @@ SUPPORTED_SKEW = 1
 
 
 class UnsupportedKubectlError(ClusterRefusedError):
-    """The kubectl is older than the range asky-scripts is tested with; refused before any
-    change, because an old kubectl fails half way (it cannot parse some input or asks for
-    APIs the server no longer serves)."""
+    """The kubectl is older than the range asky-scripts is tested with.  Refused before any
+    change because an untested kubectl fails half way through a deploy, not at its start (as
+    1.29-1.32 did on the Secrets' stream until that was fixed)."""
 
 
 @dataclass(frozen=True)
@@ -124,8 +124,7 @@ def versions(kubectl: Kubectl) -> tuple[str, str, str | None]:
             f"{kubectl.binary} is kubectl {client_version}, older than the kubectl versions "
             f"asky-scripts supports and tests ({SUPPORTED_RANGE}); nothing was changed",
             hint="use a kubectl in that range, ideally your cluster's minor version: on "
-            "minikube `minikube kubectl --` downloads the matching one (its path is then in "
-            "~/.minikube/cache/linux/*/v*/kubectl), or install one from "
+            "minikube `minikube kubectl --` downloads the matching one; or install one from "
             "https://kubernetes.io/docs/tasks/tools/ and pass it with --kubectl",
         )
     kubectl.client_version = client_version

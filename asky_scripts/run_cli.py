@@ -19,6 +19,7 @@ from asky_scripts import cli_common
 from asky_scripts.engine import Deployer, read_nodes
 from asky_scripts.errors import AskyError, ExitCode, Interrupted, UsageError
 from asky_scripts.interrupts import interrupted_exit_code, sigterm_raises
+from asky_scripts.kubectl import OLDEST_KUBECTL_MINOR
 from asky_scripts.manifests import (
     GATEWAY_TYPES,
     MANIFESTS_DIR,
@@ -59,7 +60,8 @@ def build_parser() -> argparse.ArgumentParser:
         description="Deploy Asky stage by stage and wait until every part is really serving.",
         epilog="exit codes: 0 ready (or --diff: no differences), 1 workload failed (or --diff: "
         "differences), 2 bad input, 3 cluster unreachable/forbidden/not ours or kubectl older "
-        "than 1.28, 4 timeout, 5 kubectl itself failed (a defect: please report it), "
+        f"than 1.{OLDEST_KUBECTL_MINOR}, 4 timeout, 5 kubectl itself failed (a defect: please "
+        "report it), "
         "130 interrupted, 143 terminated",
     )
     cli_common.add_target_arguments(
