@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from typing import Any, TextIO
 
 from asky_scripts.errors import AskyError, FailureReport
-from asky_scripts.kubectl import KubectlError, RetryNotice
+from asky_scripts.kubectl import KubectlError, KubectlFailedError, RetryNotice
 from asky_scripts.readiness import Failed, Ready, Verdict, Waiting
 from asky_scripts.summary import Summary
 
@@ -165,7 +165,10 @@ class TextReport:
                 self._line(line, self._err)
         if error.hint:
             self._line(f"hint: {error.hint}", self._err)
-        if isinstance(error, KubectlError) and self._verbosity > 0:
+        # kubectl's own failure is always shown with its command: the user is asked to report it.
+        if isinstance(error, KubectlFailedError) or (
+            isinstance(error, KubectlError) and self._verbosity > 0
+        ):
             self._line(f"  command: kubectl {' '.join(error.argv)}", self._err)
 
     def interrupted(self, stage: str, exit_code: int) -> None:
@@ -267,6 +270,11 @@ class JsonReport:
             exit_code=int(error.exit_code),
             message=error.message,
             hint=error.hint,
+            **(
+                {"command": ["kubectl", *error.argv]}
+                if isinstance(error, KubectlFailedError)
+                else {}
+            ),
             reports=[
                 {**vars(r), "logs": [{"title": t, "text": x} for t, x in r.logs]}
                 for r in error.reports

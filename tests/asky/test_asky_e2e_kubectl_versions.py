@@ -8,6 +8,7 @@ chained inside a test (deploy, re-run, diff...) to keep the cost per version to 
 
 from __future__ import annotations
 
+import json
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
@@ -124,3 +125,33 @@ def test_a_kubectl_older_than_the_range_is_refused_before_any_change(
     assert "correct the" not in result.stderr
     assert sim.snapshot() == before
     assert sim.get("namespaces", "asky") is None
+
+
+def test_a_kubectl_that_crashes_mid_deploy_is_reported_as_our_defect(
+    sim: KubeSim, tmp_path: Path
+) -> None:
+    """A real kubectl behind a wrapper that crashes it (SIGSEGV) on the first object run.py
+    pipes to ``create`` (the deploy lock): exit 5, the exact command (shown without -v, since
+    the user is asked to report it), and no advice to correct the user's input."""
+    pinned = SUPPORTED_KUBECTLS.get("1.37")
+    if pinned is None:
+        pytest.skip("the pinned kubectl is not installed")
+    wrapper = tmp_path / "kubectl"
+    wrapper.write_text(
+        "#!/bin/sh\n"
+        'case "$*" in *"create -f - -o name"*) kill -SEGV $$ ;; esac\n'
+        f'exec {pinned} "$@"\n'
+    )
+    wrapper.chmod(0o755)
+    result = script("run.py", sim, wrapper)
+    assert result.returncode == 5, said(result)
+    assert "killed by SIGSEGV" in result.stderr
+    assert "defect of asky-scripts or an incompatibility with this kubectl version" in (
+        result.stderr
+    )
+    assert "command: kubectl --request-timeout=20s create -f - -o name" in result.stderr
+    assert "correct the" not in result.stderr
+    as_json = script("run.py", sim, wrapper, "--output", "json")
+    failure = json.loads(as_json.stdout.splitlines()[-1])
+    assert (failure["event"], failure["exit_code"]) == ("failure", 5)
+    assert failure["command"][-4:] == ["-f", "-", "-o", "name"]
