@@ -518,8 +518,10 @@ class Deployer:
             for key, verdict in waiting.items()
             if not (key[0] == "Service" and key[1] in workloads_waiting)
         }
+        # What waits on a named cause (a probe, a pull) first, then what is merely slow.
+        ordered = sorted(said.items(), key=lambda item: not _has_cause(item[1]))
         reasons = "; ".join(
-            f"{name}: {v.reason if isinstance(v, Waiting) else v}" for (_, name), v in said.items()
+            f"{name}: {v.reason if isinstance(v, Waiting) else v}" for (_, name), v in ordered
         )
         try:
             observed = self._observe(stage, list(waiting))
@@ -579,6 +581,11 @@ class Deployer:
             deployments = [o for o in found if o.get("kind") == "Deployment"]
             services = [o for o in found if o.get("kind") == "Service"]
         return build(self.namespace, deployments, services, self._nodes)
+
+
+def _has_cause(verdict: Verdict) -> bool:
+    """A workload verdict that says why it waits ("0/2 ready: Startup probe failed ...")."""
+    return isinstance(verdict, Waiting) and " ready: " in verdict.reason
 
 
 def summarize_stage(verdicts: dict[tuple[str, str], Verdict]) -> str:

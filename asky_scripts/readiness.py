@@ -50,6 +50,7 @@ _MOUNT_FAILURE = re.compile(
 )
 _MISSING_OBJECT = re.compile(r'(?P<kind>configmap|secret) "(?P<name>[^"]*)" not found')
 _MISSING_KEY = re.compile(r"references non-existent (?P<kind>config|secret) key: (?P<key>\S+)")
+_ADDRESS = re.compile(r"\b\d{1,3}(?:\.\d{1,3}){3}(?::\d+)?\b")
 _OBSERVED_GENERATION_KINDS = frozenset({"Deployment", "ReplicaSet", "StatefulSet", "DaemonSet"})
 
 
@@ -644,9 +645,20 @@ def deployment_verdict(
     ):
         return Ready(f"{ready}/{wanted} ready")
     reason = f"{ready}/{wanted} ready"
-    causes = list(dict.fromkeys(pod_waits))  # the first pod's cause first, once
+    if ready >= wanted and available < wanted:
+        min_ready = int(spec.get("minReadySeconds") or 0)
+        reason += f", {available} available" + (
+            f" (a pod counts as available once Ready for {min_ready}s, minReadySeconds)"
+            if min_ready
+            else ""
+        )
+    # The first pod's cause, once: the pods of one template fail alike, at other addresses.
+    causes: dict[str, str] = {}
+    for cause in pod_waits:
+        causes.setdefault(_ADDRESS.sub("ADDRESS", cause), cause)
     if causes:
-        reason += f": {causes[0]}" + (f" (+{len(causes) - 1} more)" if len(causes) > 1 else "")
+        first = next(iter(causes.values()))
+        reason += f": {first}" + (f" (+{len(causes) - 1} more)" if len(causes) > 1 else "")
     return Waiting(reason, "; ".join(dict.fromkeys(warnings)))
 
 

@@ -433,8 +433,12 @@ def test_a_mounted_config_key_that_is_missing_fails_fast_with_failed_mount(
     result = run_py(sim, "--manifests", str(root), "--timeout", "30")
     assert result.returncode == 1, result.stderr
     assert error_line(result.stderr) == (
-        'error: gateway: FailedMount — MountVolume.SetUp failed for volume "config" : '
-        "configmap references non-existent config key: nginx.conf"
+        'error: gateway: ConfigMap gateway-config has no key nginx.conf, needed by volume "config" '
+        "(FailedMount)"
+    )
+    assert (
+        'FailedMount on gateway-' in result.stderr
+        and "configmap references non-existent config key: nginx.conf" in result.stderr
     )
     assert "hint: add the missing key or object" in result.stderr
 
