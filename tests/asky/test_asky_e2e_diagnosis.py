@@ -219,11 +219,7 @@ def test_a_service_that_crashes_each_time_a_second_after_ready_is_not_called_don
 ) -> None:
     """Its probe passes, then it exits: without minReadySeconds the Deployment would be
     Available at once and run.py would print success over a crash loop."""
-    sim = start_sim(
-        "images: [{match: 'asky-gateway*', crash: {exitCode: 2, after: 1.0}}]".replace(
-            "asky-gateway*", "nginxinc/*"
-        )
-    )
+    sim = start_sim("images: [{match: 'nginxinc/*', crash: {exitCode: 2, after: 1.0}}]")
     result = run_py(sim, "--timeout", "60")
     assert result.returncode == 1, result.stdout
     assert error_line(result.stderr).startswith(

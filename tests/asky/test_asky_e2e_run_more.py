@@ -437,7 +437,7 @@ def test_a_mounted_config_key_that_is_missing_fails_fast_with_failed_mount(
         "(FailedMount)"
     )
     assert (
-        'FailedMount on gateway-' in result.stderr
+        "FailedMount on gateway-" in result.stderr
         and "configmap references non-existent config key: nginx.conf" in result.stderr
     )
     assert "hint: add the missing key or object" in result.stderr

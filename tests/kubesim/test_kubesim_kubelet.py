@@ -1,7 +1,8 @@
 """kubesim's kubelet against the real kubelet's and containerd's source, behaviour by behaviour.
 
 Each test names the file it follows; pods are created with the real kubectl and their status read
-as the apiserver stores it.  Scenarios run faster (speed 4 or 10), so the kubelet's 10 s back-off is 2.5 s or 1 s.
+as the apiserver stores it.  Scenarios run faster (speed 4 or 10), so the kubelet's 10 s
+back-off is 2.5 s or 1 s.
 """
 
 from __future__ import annotations
@@ -99,7 +100,9 @@ def test_a_container_that_crashes_once_is_restarted_at_once_and_ends_ready(
     """doBackOff finds no back-off entry at the first exit, so computePodActions restarts the
     container at once: terminated (Error, restartCount 0), then running with restartCount 1
     (kuberuntime_container.go startContainer: restartCount = previous + 1). No CrashLoopBackOff."""
-    sim = start_sim("speed: 10\nimages: [{match: 'web:*', crash: {exitCode: 2, after: 0.5, times: 1}}]")
+    sim = start_sim(
+        "speed: 10\nimages: [{match: 'web:*', crash: {exitCode: 2, after: 0.5, times: 1}}]"
+    )
     kubectl_on(sim).ok("apply", "-f", "-", stdin=pod_yaml())
     seen = record_shapes(sim, lambda s: s.get("ready") is True and s.get("restartCount") == 1)
     assert [s for s in seen if s[0] != "waiting"] == [
@@ -250,7 +253,8 @@ def test_a_volume_that_cannot_be_set_up_keeps_the_pod_creating_with_failed_mount
 @pytest.mark.parametrize(
     "volume",
     [
-        "  - name: v\n    projected:\n      sources:\n      - secret: {name: absent, optional: true}\n",
+        "  - name: v\n    projected:\n      sources:\n"
+        "      - secret: {name: absent, optional: true}\n",
         "  - name: v\n    projected:\n      sources:\n      - secret:\n          name: db\n"
         "          optional: true\n          items: [{key: password, path: p}]\n",
         "  - name: v\n    configMap: {name: gone, optional: true}\n",
