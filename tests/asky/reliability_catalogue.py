@@ -742,10 +742,11 @@ COVERED_ELSEWHERE: tuple[Elsewhere, ...] = (
         "test_asky_e2e_run_more.py::test_missing_config_key_fails_with_create_container_config_error",
     ),
     Elsewhere(
-        "A pod is bigger than the node",
-        "postgres: Unschedulable … Insufficient cpu",
-        (ExitCode.WORKLOAD_FAILED,),
-        "Give the node more resources, or lower the requests.",
+        "A pod, or the whole stack, is bigger than the nodes (or the namespace's quota)",
+        "postgres: it requests 250m cpu but the largest node, minikube, has 100m allocatable",
+        (ExitCode.CLUSTER_UNAVAILABLE,),
+        "Refused in preflight, before any change: give the node more resources, or lower the "
+        "requests or `--replicas`.",
         "test_asky_e2e_run_more.py::"
         "test_a_pod_bigger_than_the_node_fails_at_once_with_the_node_allocatable",
     ),

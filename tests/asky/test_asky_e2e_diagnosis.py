@@ -233,3 +233,71 @@ def test_a_service_that_crashes_once_after_ready_then_runs_deploys_with_exit_0(
     sim = start_sim("images: [{match: 'nginxinc/*', crash: {exitCode: 2, after: 1.0, times: 1}}]")
     result = run_py(sim, "--timeout", "60")
     assert result.returncode == 0, result.stderr
+
+
+# -- capacity, before anything changes ---------------------------------------------------------
+
+
+def test_replicas_the_node_cannot_hold_are_refused_before_any_change(
+    sim: KubeSim, run_py: RunPy
+) -> None:
+    result = run_py(sim, "--replicas", "pyxis=30", "--timeout", "30")
+    assert result.returncode == 3, result.stderr
+    assert (
+        "the stack requests 4672Mi memory (postgres 256Mi, auth 2 x 128Mi, gateway 2 x 32Mi, "
+        in (result.stderr.replace("\n    ", " "))
+    )
+    assert "short by 760Mi memory" in result.stderr.replace("\n    ", " ")
+    assert "short by 50m cpu" in result.stderr.replace("\n    ", " ")
+    assert sim.get("namespaces", "asky") is None
+
+
+def test_what_other_namespaces_hold_on_the_node_is_counted(
+    start_sim: StartSim, run_py: RunPy
+) -> None:
+    sim = start_sim(
+        "objects:\n"
+        "- apiVersion: v1\n  kind: Pod\n"
+        "  metadata: {name: batch, namespace: default}\n"
+        "  spec:\n    nodeName: minikube\n"
+        "    containers: [{name: batch, image: 'batch:1', resources: {requests: {cpu: 1800m}}}]\n"
+    )
+    result = run_py(sim, "--timeout", "30")
+    assert result.returncode == 3, result.stderr
+    said = result.stderr.replace("\n    ", " ")
+    assert (
+        "the nodes have 200m free of 2 allocatable, 1.8 of it requested by 1 pods of other" in said
+    )
+    assert "short by 450m cpu" in said
+
+
+def test_a_quota_and_a_limit_range_added_to_the_namespace_are_both_reported(
+    sim: KubeSim, run_py: RunPy, kubectl_ok: Callable[..., str]
+) -> None:
+    assert run_py(sim).returncode == 0
+    kubectl_ok(
+        sim,
+        "apply",
+        "-f",
+        "-",
+        stdin=(
+            "apiVersion: v1\nkind: ResourceQuota\nmetadata: {name: team, namespace: asky}\n"
+            "spec: {hard: {requests.cpu: 500m}}\n---\n"
+            "apiVersion: v1\nkind: LimitRange\nmetadata: {name: small, namespace: asky}\n"
+            "spec: {limits: [{type: Container, max: {memory: 512Mi}}]}\n"
+        ),
+    )
+    before = sim.snapshot()
+    result = run_py(sim, "--timeout", "30")
+    assert result.returncode == 3, result.stderr
+    said = result.stderr.replace("\n    ", " ")
+    assert "preflight found 2 problems" in said
+    assert (
+        "ResourceQuota team allows 500m requests.cpu in the namespace; the stack needs 650m: "
+        "short by 150m" in said
+    )
+    assert (
+        "LimitRange small: container postgres/postgres limits 1024Mi memory, above its "
+        "maximum 512Mi" in said
+    )
+    assert sim.snapshot() == before
