@@ -25,6 +25,9 @@ from kubesim import KubeSim
 # Each contender is told to wait ``cap`` seconds and killed if it has not exited this much later
 # (time to print its report, or for peer (a) to finish the wait it started after postgres).
 REPORT_GRACE = 15.0
+# Deploys that must finish (the transient cases, the settle cost) get at least this long, even
+# in --quick mode where the failures' cap is a couple of seconds.
+DEPLOY_CAP = 60.0
 
 
 @dataclass(frozen=True)
@@ -124,6 +127,7 @@ def _one(
 
 
 def _transient(transient: Transient, kubectl: Path, cap: float, speed: float) -> TransientSample:
+    cap = max(cap, DEPLOY_CAP)
     with KubeSim(scripted(transient.scenario, speed)) as sim:
         run = launch(RUN, sim, kubectl, wait_timeout=cap, cap=cap + REPORT_GRACE)
     return TransientSample(transient.name, run.returncode, run.wall)
@@ -140,6 +144,7 @@ def _without_min_ready(into: Path) -> Path:
 def _settle(kubectl: Path, cap: float, speed: float) -> SettleSample:
     """The settle rule's price: the same deploy with and without minReadySeconds."""
     walls = []
+    cap = max(cap, DEPLOY_CAP)
     with tempfile.TemporaryDirectory(prefix="bench-manifests-") as scratch:
         for manifests in (None, _without_min_ready(Path(scratch))):
             with KubeSim(scripted(DEPLOY, speed)) as sim:
