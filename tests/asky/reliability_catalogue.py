@@ -792,7 +792,7 @@ COVERED_ELSEWHERE: tuple[Elsewhere, ...] = (
         (ExitCode.WORKLOAD_FAILED,),
         "Fix the name in the Deployment's volume, or create the Secret.",
         "test_asky_e2e_diagnosis.py::"
-        "test_a_projected_secret_that_does_not_exist_names_the_secret_and_the_volume",
+        "test_a_projected_secret_or_key_that_does_not_exist_is_named_with_its_volume",
     ),
     Elsewhere(
         "A volume names a Secret key that does not exist",
@@ -800,7 +800,7 @@ COVERED_ELSEWHERE: tuple[Elsewhere, ...] = (
         (ExitCode.WORKLOAD_FAILED,),
         "Fix the key in the volume's items, or add it to the Secret.",
         "test_asky_e2e_diagnosis.py::"
-        "test_a_projected_secret_key_that_does_not_exist_names_the_secret_and_the_key",
+        "test_a_projected_secret_or_key_that_does_not_exist_is_named_with_its_volume",
     ),
     Elsewhere(
         "`--replicas` more than the nodes can hold",

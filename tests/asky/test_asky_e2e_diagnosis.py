@@ -165,35 +165,42 @@ def test_a_registry_that_stays_unreachable_times_out_naming_the_pull_error(
 # -- volumes -----------------------------------------------------------------------------------
 
 
-def test_a_projected_secret_that_does_not_exist_names_the_secret_and_the_volume(
-    start_sim: StartSim, run_py: RunPy, tmp_path: Path
-) -> None:
-    def typo(deployment: dict[str, object]) -> None:
-        auth_credentials(deployment)[1]["secret"]["name"] = "auth-token-keys"  # type: ignore[index]
+def renamed_secret(deployment: dict[str, object]) -> None:
+    auth_credentials(deployment)[1]["secret"]["name"] = "auth-token-keys"  # type: ignore[index]
 
+
+def renamed_key(deployment: dict[str, object]) -> None:
+    items = auth_credentials(deployment)[0]["secret"]["items"]  # type: ignore[index]
+    items[1]["key"] = "passwd"
+
+
+@pytest.mark.parametrize(
+    ("typo", "line"),
+    [
+        (
+            renamed_secret,
+            'error: auth: Secret auth-token-keys does not exist, needed by volume "credentials" '
+            "(FailedMount)",
+        ),
+        (
+            renamed_key,
+            'error: auth: Secret auth-db has no key passwd, needed by volume "credentials" '
+            "(FailedMount)",
+        ),
+    ],
+    ids=["secret", "key"],
+)
+def test_a_projected_secret_or_key_that_does_not_exist_is_named_with_its_volume(
+    typo: Callable[[dict[str, object]], None],
+    line: str,
+    start_sim: StartSim,
+    run_py: RunPy,
+    tmp_path: Path,
+) -> None:
     root = manifests_with(tmp_path, "deployments/auth.yaml", typo)
     result = run_py(start_sim(), "--manifests", str(root), "--timeout", "30")
     assert result.returncode == 1, result.stderr
-    assert error_line(result.stderr) == (
-        'error: auth: Secret auth-token-keys does not exist, needed by volume "credentials" '
-        "(FailedMount)"
-    )
-
-
-def test_a_projected_secret_key_that_does_not_exist_names_the_secret_and_the_key(
-    start_sim: StartSim, run_py: RunPy, tmp_path: Path
-) -> None:
-    def typo(deployment: dict[str, object]) -> None:
-        items = auth_credentials(deployment)[0]["secret"]["items"]  # type: ignore[index]
-        items[1]["key"] = "passwd"
-
-    root = manifests_with(tmp_path, "deployments/auth.yaml", typo)
-    result = run_py(start_sim(), "--manifests", str(root), "--timeout", "30")
-    assert result.returncode == 1, result.stderr
-    assert error_line(result.stderr) == (
-        'error: auth: Secret auth-db has no key passwd, needed by volume "credentials" '
-        "(FailedMount)"
-    )
+    assert error_line(result.stderr) == line
 
 
 def test_an_optional_projected_secret_that_does_not_exist_still_deploys(
