@@ -283,9 +283,10 @@ def test_logs_by_label_and_previous_after_crash(kubectl_on, start_sim) -> None:
     kubectl.ok("apply", "-f", "-", stdin=manifest("crash:1").replace("replicas: 2", "replicas: 1"))
 
     def crashed() -> bool:
+        """Backing off: the second exit (the first is restarted at once, as doBackOff does)."""
         pods = sim.objects("pods", "demo")
         return bool(pods) and any(
-            s.get("lastState", {}).get("terminated")
+            s.get("state", {}).get("waiting", {}).get("reason") == "CrashLoopBackOff"
             for s in pods[0].get("status", {}).get("containerStatuses", [])
         )
 
