@@ -92,6 +92,11 @@ def _cause_seen(failure: Failure, recorder: StoreRecorder) -> float | None:
     return recorder.first_event(lambda ev: ev.reason == reason and fragment in ev.message)
 
 
+def _unwrapped(output: str) -> str:
+    """The output with preflight's wrapped problem lines joined again (in text or JSON)."""
+    return re.sub(r"(?:\\n|\n)\s+", " ", output)
+
+
 def _one(
     failure: Failure, contender: Contender, kubectl: Path, cap: float, speed: float
 ) -> DiagnosisSample:
@@ -109,7 +114,7 @@ def _one(
                 manifests=manifests,
             )
     cause = _cause_seen(failure, recorder)
-    named = failure.cause_text in run.output and run.returncode != 0
+    named = failure.cause_text in _unwrapped(run.output) and run.returncode != 0
     if failure.preflight and contender is RUN:
         # Refused before any pod exists: nothing in the cluster shows the cause; from launch.
         seconds = run.wall if named else None
