@@ -87,6 +87,13 @@ def record_shapes(sim: KubeSim, until: Callable[[JSON], bool], timeout: float = 
         time.sleep(0.01)
 
 
+def in_order(seen: list[Any], expected: list[Any]) -> bool:
+    """``expected`` appears in ``seen`` in this order (a busy machine may miss a brief state
+    between them, never reorder them)."""
+    rest = iter(seen)
+    return all(any(shape == wanted for shape in rest) for wanted in expected)
+
+
 def events(sim: KubeSim, reason: str) -> list[str]:
     return [e["message"] for e in sim.objects("events", "default") if e.get("reason") == reason]
 
@@ -101,16 +108,12 @@ def test_a_container_that_crashes_once_is_restarted_at_once_and_ends_ready(
     container at once: terminated (Error, restartCount 0), then running with restartCount 1
     (kuberuntime_container.go startContainer: restartCount = previous + 1). No CrashLoopBackOff."""
     sim = start_sim(
-        "speed: 10\nimages: [{match: 'web:*', crash: {exitCode: 2, after: 0.5, times: 1}}]"
+        "speed: 4\nimages: [{match: 'web:*', crash: {exitCode: 2, after: 0.5, times: 1}}]"
     )
     kubectl_on(sim).ok("apply", "-f", "-", stdin=pod_yaml())
     seen = record_shapes(sim, lambda s: s.get("ready") is True and s.get("restartCount") == 1)
-    assert [s for s in seen if s[0] != "waiting"] == [
-        ("running", "", 0),
-        ("terminated", "Error", 0),
-        ("running", "", 1),
-    ]
-    assert all(s[1] != "CrashLoopBackOff" for s in seen)
+    assert in_order(seen, [("terminated", "Error", 0), ("running", "", 1)])
+    assert all(s[1] != "CrashLoopBackOff" and s[2] <= 1 for s in seen)
     assert status_of(sim)["lastState"]["terminated"]["exitCode"] == 2
     assert events(sim, "BackOff") == []
 
@@ -128,13 +131,16 @@ def test_a_persistent_crash_backs_off_10s_then_20s_with_the_kubelets_message(
     kubectl = kubectl_on(sim)
     kubectl.ok("apply", "-f", "-", stdin=pod_yaml())
     seen = record_shapes(sim, lambda s: shape(s) == ("waiting", "CrashLoopBackOff", 1))
-    assert [s for s in seen if s[1] != "ContainerCreating"] == [
-        ("running", "", 0),
-        ("terminated", "Error", 0),
-        ("running", "", 1),
-        ("terminated", "Error", 1),
-        ("waiting", "CrashLoopBackOff", 1),
-    ]
+    assert in_order(
+        seen,
+        [
+            ("terminated", "Error", 0),
+            ("running", "", 1),
+            ("terminated", "Error", 1),
+            ("waiting", "CrashLoopBackOff", 1),
+        ],
+    )
+    assert ("waiting", "CrashLoopBackOff", 0) not in seen
     backed_off_at = time.monotonic()
     status = status_of(sim)
     uid = sim.get("pods", "web", "default")["metadata"]["uid"]  # type: ignore[index]
