@@ -105,3 +105,194 @@ def never_fits(pod: Obj, nodes: Sequence[Obj]) -> NeverFits | None:
             name = str((node.get("metadata") or {}).get("name", "?"))
             return NeverFits(resource, _shown(resource, requested), _shown(resource, size), name)
     return None
+
+
+# -- the whole stack before anything changes --------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Workload:
+    """One Deployment of the plan: its name, pod spec and replicas (after --replicas)."""
+
+    name: str
+    pod: Obj
+    replicas: int
+
+
+def pod_limits(pod: Obj) -> dict[str, float]:
+    """The containers' limits summed (what limits.cpu and limits.memory quotas count)."""
+    total: dict[str, float] = {}
+    for container in (pod.get("spec") or {}).get("containers") or []:
+        for resource in RESOURCES:
+            amount = parse_quantity(
+                ((container.get("resources") or {}).get("limits") or {}).get(resource, 0)
+            )
+            if amount:
+                total[resource] = total.get(resource, 0.0) + amount
+    return total
+
+
+def _sum(amounts: Sequence[dict[str, float]]) -> dict[str, float]:
+    total: dict[str, float] = {}
+    for amount in amounts:
+        for resource, value in amount.items():
+            total[resource] = total.get(resource, 0.0) + value
+    return total
+
+
+def _live(pod: Obj) -> bool:
+    return (pod.get("status") or {}).get("phase") not in ("Succeeded", "Failed")
+
+
+def _breakdown(workloads: Sequence[Workload], resource: str) -> str:
+    parts = []
+    for w in workloads:
+        each = pod_requests(w.pod).get(resource, 0.0)
+        if each and w.replicas:
+            times = f"{w.replicas} x " if w.replicas > 1 else ""
+            parts.append(f"{w.name} {times}{_shown(resource, each)}")
+    return ", ".join(parts)
+
+
+def node_problems(
+    workloads: Sequence[Workload], nodes: Sequence[Obj], other_pods: Sequence[Obj] | None
+) -> list[str]:
+    """The stack's requests against the schedulable nodes' allocatable, less what pods of
+    other namespaces already requested there (``other_pods`` None: not readable, not counted).
+
+    What a rolling update briefly adds (maxSurge) is not counted: a first deploy has none, and
+    a redeploy of an unchanged template creates no pod.
+    """
+    schedulable = [n for n in nodes if not (n.get("spec") or {}).get("unschedulable")]
+    if not schedulable:
+        return []
+    problems = []
+    for w in workloads:
+        too_big = never_fits(w.pod, schedulable) if w.replicas else None
+        if too_big:
+            problems.append(f"{w.name}: {too_big}; it could never be scheduled")
+    names = {str((n.get("metadata") or {}).get("name")) for n in schedulable}
+    placed = [
+        p for p in other_pods or [] if _live(p) and (p.get("spec") or {}).get("nodeName") in names
+    ]
+    used = _sum([pod_requests(p) for p in placed])
+    wanted = _sum([{r: v * w.replicas for r, v in pod_requests(w.pod).items()} for w in workloads])
+    for resource in RESOURCES:
+        sizes = [
+            parse_quantity(((n.get("status") or {}).get("allocatable") or {}).get(resource))
+            for n in schedulable
+        ]
+        if any(size is None for size in sizes) or not wanted.get(resource):
+            continue
+        allocatable = sum(size or 0.0 for size in sizes)
+        free = allocatable - used.get(resource, 0.0)
+        if wanted[resource] > free:
+            others = (
+                f", {_shown(resource, used[resource])} of it requested by "
+                f"{len(placed)} pods of other namespaces"
+                if used.get(resource)
+                else ""
+            )
+            problems.append(
+                f"the stack requests {_shown(resource, wanted[resource])} {resource} "
+                f"({_breakdown(workloads, resource)}) but the nodes have "
+                f"{_shown(resource, max(free, 0.0))} free of {_shown(resource, allocatable)} "
+                f"allocatable{others}: short by {_shown(resource, wanted[resource] - free)} "
+                f"{resource}; lower --replicas or the requests, or add a node"
+            )
+    return problems
+
+
+#: ResourceQuota keys and how the stack's pods count against them.
+_QUOTA_KEYS = {
+    "requests.cpu": ("cpu", pod_requests),
+    "cpu": ("cpu", pod_requests),
+    "requests.memory": ("memory", pod_requests),
+    "memory": ("memory", pod_requests),
+    "limits.cpu": ("cpu", pod_limits),
+    "limits.memory": ("memory", pod_limits),
+}
+
+
+def quota_problems(
+    workloads: Sequence[Workload], quotas: Sequence[Obj], pods_now: Sequence[Obj]
+) -> list[str]:
+    """Each ResourceQuota of the namespace against the stack.  The pods already there (ours,
+    in a namespace that preflight found to be ours) are replaced by the stack's, so their
+    share of ``used`` is given back before comparing."""
+    problems = []
+    live_now = [p for p in pods_now if _live(p)]
+    for quota in quotas:
+        name = str((quota.get("metadata") or {}).get("name", "?"))
+        status = quota.get("status") or {}
+        hard = status.get("hard") or (quota.get("spec") or {}).get("hard") or {}
+        used = status.get("used") or {}
+        for key, limit in hard.items():
+            resource = ""
+            if key in {"pods", "count/pods"}:
+                need = float(sum(w.replicas for w in workloads))
+                mine = float(len(live_now))
+            elif key in _QUOTA_KEYS:
+                resource, counter = _QUOTA_KEYS[key]
+                need = sum(counter(w.pod).get(resource, 0.0) * w.replicas for w in workloads)
+                mine = sum(counter(p).get(resource, 0.0) for p in live_now)
+            else:
+                continue
+            allowed = parse_quantity(limit)
+            taken = parse_quantity(used.get(key, 0)) or 0.0
+            if allowed is None:
+                continue
+            left = allowed - max(taken - mine, 0.0)
+            if need > left:
+
+                def shown(value: float, resource: str = resource) -> str:
+                    return _shown(resource, value) if resource else f"{value:g}"
+
+                problems.append(
+                    f"ResourceQuota {name} allows {shown(allowed)} {key} in the namespace"
+                    + (f", {shown(taken - mine)} of it used by other pods" if taken > mine else "")
+                    + f"; the stack needs {shown(need)}: short by {shown(need - left)}"
+                )
+    return problems
+
+
+def limit_range_problems(workloads: Sequence[Workload], limit_ranges: Sequence[Obj]) -> list[str]:
+    """Containers (or pods) outside a LimitRange's min/max, which admission would refuse."""
+    problems = []
+    for limit_range in limit_ranges:
+        name = str((limit_range.get("metadata") or {}).get("name", "?"))
+        for rule in (limit_range.get("spec") or {}).get("limits") or []:
+            kind = rule.get("type")
+            for w in workloads:
+                if kind == "Container":
+                    subjects = [
+                        (f"{w.name}/{c.get('name')}", {"spec": {"containers": [c]}})
+                        for c in (w.pod.get("spec") or {}).get("containers") or []
+                    ]
+                elif kind == "Pod":
+                    subjects = [(w.name, w.pod)]
+                else:
+                    continue
+                for who, pod in subjects:
+                    problems += _outside(name, kind, who, pod, rule)
+    return problems
+
+
+def _outside(name: str, kind: str, who: str, pod: Obj, rule: Obj) -> list[str]:
+    found = []
+    requests, limits = pod_requests(pod), pod_limits(pod)
+    for resource in RESOURCES:
+        most = parse_quantity((rule.get("max") or {}).get(resource))
+        least = parse_quantity((rule.get("min") or {}).get(resource))
+        limit, request = limits.get(resource), requests.get(resource)
+        if most is not None and limit is not None and limit > most:
+            found.append(
+                f"LimitRange {name}: {kind.lower()} {who} limits {_shown(resource, limit)} "
+                f"{resource}, above its maximum {_shown(resource, most)}"
+            )
+        if least is not None and request is not None and request < least:
+            found.append(
+                f"LimitRange {name}: {kind.lower()} {who} requests {_shown(resource, request)} "
+                f"{resource}, below its minimum {_shown(resource, least)}"
+            )
+    return found

@@ -512,29 +512,40 @@ class Deployer:
         return WorkloadFailedError(cause, verdict.hint, (report,))
 
     def _timed_out(self, stage: Stage, last: dict[tuple[str, str], Verdict]) -> StageTimeoutError:
+        """The objects still waiting, each with what it waits on; a Service whose Deployment
+        is not ready says nothing the Deployment does not (its endpoints are those pods), so
+        it is left out of the headline and the evidence is one block per workload."""
         waiting = {k: v for k, v in last.items() if not isinstance(v, Ready)}
+        workloads_waiting = {name for kind, name in waiting if kind == "Deployment"}
+        said = {
+            key: verdict
+            for key, verdict in waiting.items()
+            if not (key[0] == "Service" and key[1] in workloads_waiting)
+        }
+        # What waits on a named cause (a probe, a pull) first, then what is merely slow.
+        ordered = sorted(said.items(), key=lambda item: not _has_cause(item[1]))
         reasons = "; ".join(
-            f"{name}: {v.reason if isinstance(v, Waiting) else v}"
-            for (_, name), v in waiting.items()
+            f"{name}: {v.reason if isinstance(v, Waiting) else v}" for (_, name), v in ordered
         )
         try:
             observed = self._observe(stage, list(waiting))
-            reports = tuple(
-                self._report(
+            reports: dict[str, FailureReport] = {}
+            for key, v in said.items():
+                if key[0] not in ("Deployment", "PersistentVolumeClaim", "Service", "Namespace"):
+                    continue
+                report = self._report(
                     key,
                     f"{key[1]}: still waiting: {v.reason if isinstance(v, Waiting) else v}",
                     "",
                     observed,
                 )
-                for key, v in waiting.items()
-                if key[0] in ("Deployment", "PersistentVolumeClaim", "Service", "Namespace")
-            )
+                reports.setdefault(report.subject, report)
         except KubectlError:
-            reports = ()
+            reports = {}
         return StageTimeoutError(
             f"stage {stage.name} not ready after {self._timeout:g}s: {reasons or 'no answer'}",
             hint=f"raise --timeout (now {self._timeout:g}s) if it is only slow",
-            reports=reports,
+            reports=tuple(reports.values()),
         )
 
     def _check_database_log(self) -> str:
@@ -574,6 +585,11 @@ class Deployer:
             deployments = [o for o in found if o.get("kind") == "Deployment"]
             services = [o for o in found if o.get("kind") == "Service"]
         return build(self.namespace, deployments, services, self._nodes)
+
+
+def _has_cause(verdict: Verdict) -> bool:
+    """A workload verdict that says why it waits ("0/2 ready: Startup probe failed ...")."""
+    return isinstance(verdict, Waiting) and " ready: " in verdict.reason
 
 
 def summarize_stage(verdicts: dict[tuple[str, str], Verdict]) -> str:

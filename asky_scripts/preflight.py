@@ -18,11 +18,18 @@ from dataclasses import dataclass
 from typing import Any
 
 from asky_scripts import host_directory, volume_rebind
+from asky_scripts.capacity import (
+    Workload,
+    limit_range_problems,
+    node_problems,
+    quota_problems,
+)
 from asky_scripts.errors import ClusterRefusedError, UsageError
 from asky_scripts.host_directory import HostDirectory
 from asky_scripts.kubectl import (
     OLDEST_KUBECTL_MINOR,
     SUPPORTED_RANGE,
+    ForbiddenError,
     Kubectl,
     KubectlError,
     KubectlMissingError,
@@ -30,6 +37,7 @@ from asky_scripts.kubectl import (
     classify,
 )
 from asky_scripts.manifests import MANAGED_BY, MANAGED_BY_LABEL, DeployOptions
+from asky_scripts.plan import PlannedStage
 from asky_scripts.volume_rebind import VolumeFinding, VolumeState
 
 Obj = dict[str, Any]
@@ -258,6 +266,107 @@ def rbac_problems(
     return access_problems(kubectl, options.namespace, checks, "create")
 
 
+def refusal(problems: Sequence[str], context: str, hint: str = "") -> ClusterRefusedError:
+    """One error listing every problem preflight found, one wrapped item each."""
+    return ClusterRefusedError(
+        "preflight found "
+        + (f"{len(problems)} problems" if len(problems) > 1 else "a problem")
+        + " in context "
+        + context
+        + ":\n"
+        + "\n".join(
+            textwrap.fill(
+                p,
+                100,
+                initial_indent="  - ",
+                subsequent_indent="    ",
+                break_long_words=False,
+                break_on_hyphens=False,
+            )
+            for p in problems
+        ),
+        hint=hint,
+    )
+
+
+def stack_workloads(plan: Sequence[PlannedStage]) -> list[Workload]:
+    """The Deployments of the plan, with --replicas already applied by for_deploy."""
+    return [
+        Workload(
+            m.name,
+            {"spec": ((m.obj.get("spec") or {}).get("template") or {}).get("spec") or {}},
+            int((m.obj.get("spec") or {}).get("replicas", 1)),
+        )
+        for planned in plan
+        for m in planned.manifests
+        if m.kind == "Deployment"
+    ]
+
+
+def capacity_problems(
+    kubectl: Kubectl,
+    namespace: str,
+    namespace_exists: bool,
+    plan: Sequence[PlannedStage],
+    nodes: Sequence[Obj],
+) -> list[str]:
+    """Whether the whole stack fits, before anything changes: its requests (with --replicas)
+    against the nodes' free allocatable, and the namespace's ResourceQuotas and LimitRanges.
+
+    Another namespace's pods are only readable with cluster-wide list rights; without them the
+    stack is compared with the allocatable alone (a pod that can never fit is still caught).
+    """
+    workloads = stack_workloads(plan)
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        all_pods = pool.submit(_readable, kubectl, ["get", "pods", "--all-namespaces"])
+        policies = (
+            pool.submit(_readable, kubectl, ["get", "resourcequotas,limitranges", "-n", namespace])
+            if namespace_exists
+            else None
+        )
+        pods = all_pods.result()
+        found = (policies.result() if policies else None) or []
+    if pods is None and namespace_exists:
+        pods = _readable(kubectl, ["get", "pods", "-n", namespace])
+    ours = [p for p in pods or [] if (p.get("metadata") or {}).get("namespace") == namespace]
+    others = (
+        None
+        if pods is None
+        else [p for p in pods if (p.get("metadata") or {}).get("namespace") != namespace]
+    )
+    return (
+        node_problems(workloads, nodes, others)
+        + quota_problems(workloads, [o for o in found if o.get("kind") == "ResourceQuota"], ours)
+        + limit_range_problems(workloads, [o for o in found if o.get("kind") == "LimitRange"])
+    )
+
+
+def check_capacity(
+    kubectl: Kubectl,
+    facts: ClusterFacts,
+    namespace: str,
+    plan: Sequence[PlannedStage],
+    nodes: Sequence[Obj],
+) -> None:
+    """Refuses, before any change, a stack that cannot fit (see capacity_problems)."""
+    problems = capacity_problems(kubectl, namespace, facts.namespace_exists, plan, nodes)
+    if problems:
+        raise refusal(
+            problems,
+            facts.context,
+            hint="the pods would stay Pending (or be refused by admission); lower --replicas "
+            "SVC=N or the Deployments' resources, or make room in the cluster",
+        )
+
+
+def _readable(kubectl: Kubectl, args: list[str]) -> list[Obj] | None:
+    """The objects, or None when we may not read them (a namespace-scoped user)."""
+    try:
+        return kubectl.get_items(args)
+    except ForbiddenError:
+        return None
+
+
 def run_preflight(
     kubectl: Kubectl,
     options: DeployOptions,
@@ -318,23 +427,9 @@ def run_preflight(
             permissions = [denied[r] for r in relevant if r in denied]
         problems += permissions
     if problems:
-        raise ClusterRefusedError(
-            "preflight found "
-            + (f"{len(problems)} problems" if len(problems) > 1 else "a problem")
-            + " in context "
-            + context_name
-            + ":\n"
-            + "\n".join(
-                textwrap.fill(
-                    p,
-                    100,
-                    initial_indent="  - ",
-                    subsequent_indent="    ",
-                    break_long_words=False,
-                    break_on_hyphens=False,
-                )
-                for p in problems
-            ),
+        raise refusal(
+            problems,
+            context_name,
             hint=(
                 "ask a cluster admin for the permissions listed "
                 f"(`kubectl auth can-i --list -n {options.namespace}` shows yours)"

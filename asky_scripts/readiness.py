@@ -23,26 +23,34 @@ UNSCHEDULABLE_GRACE_SECONDS = 15.0
 #: missing one after this long is a mistake in the manifests, not a kubelet cache catching up.
 MISSING_MOUNT_GRACE_SECONDS = 1.0
 NO_ENDPOINTS_GRACE_SECONDS = 10.0
-PULL_BACKOFFS_BEFORE_FAILING = 2
 
-_IMAGE_GONE_MARKERS = (
-    "not found",
-    "manifest unknown",
+# How containerd (core/remotes/docker/resolver.go) and dockerd word a pull that will never work.
+# Docker Hub answers an unknown repository exactly like a private one, so these two are one case.
+_NO_REPOSITORY = (
     "repository does not exist",
     "pull access denied",
-    "unauthorized",
+    "insufficient_scope",
+)
+_NO_TAG = (": not found", "manifest unknown", "manifest for ")
+_REFUSED_CREDENTIALS = (
+    "401 unauthorized",
     "authentication required",
-    "denied",
+    "no basic auth credentials",
+    "403 forbidden",
 )
 _IMMEDIATE_CONTAINER_FAILURES = (
     "RunContainerError",
+    "CreateContainerError",
     "InvalidImageName",
     "ContainerCannotRun",
-    "OOMKilled",
+    "StartError",
 )
-_MISSING_MOUNT_SOURCE = re.compile(
-    r'(?:configmap|secret) "[^"]*" not found|references non-existent (?:config|secret) key'
+_MOUNT_FAILURE = re.compile(
+    r'MountVolume\.SetUp failed for volume "(?P<volume>[^"]*)" : (?P<error>.*)'
 )
+_MISSING_OBJECT = re.compile(r'(?P<kind>configmap|secret) "(?P<name>[^"]*)" not found')
+_MISSING_KEY = re.compile(r"references non-existent (?P<kind>config|secret) key: (?P<key>\S+)")
+_ADDRESS = re.compile(r"\b\d{1,3}(?:\.\d{1,3}){3}(?::\d+)?\b")
 _OBSERVED_GENERATION_KINDS = frozenset({"Deployment", "ReplicaSet", "StatefulSet", "DaemonSet"})
 
 
@@ -282,8 +290,9 @@ def pod_verdict(
             pod, str(scheduled.get("message", "")), events, nodes, now, stopwatch
         )
     pod_events = events_about(events, pod)
+    minikube = on_minikube(nodes)
     for cs in _all_container_statuses(pod):
-        failed = _container_failure(pod, cs, pod_events)
+        failed = _container_failure(pod, cs, pod_events, minikube)
         if failed:
             return failed
     missing_mount = _missing_mount(pod, pod_events)
@@ -291,7 +300,7 @@ def pod_verdict(
         waited = stopwatch.seen_for(f"{uid_of(pod)}/FailedMount", now)
         if waited >= MISSING_MOUNT_GRACE_SECONDS:
             return Failed(
-                f"FailedMount — {missing_mount}",
+                explain_mount(pod, missing_mount),
                 hint="add the missing key or object to the manifests under config-maps/ (or the "
                 "generated Secrets), or fix the reference in the Deployment's volumes",
             )
@@ -299,6 +308,12 @@ def pod_verdict(
     ready = condition(pod, "Ready")
     if ready and ready.get("status") == "True":
         return Ready("Ready")
+    exited = _exited_once(pod)
+    if exited:
+        return Waiting(exited, warning=exited)
+    cause = probe_failure(pod, pod_events) or pull_retry_reason(pod, pod_events)
+    if cause:
+        return Waiting(cause)
     waiting_reasons = sorted(
         {
             str((cs.get("state") or {}).get("waiting", {}).get("reason"))
@@ -306,11 +321,20 @@ def pod_verdict(
             if (cs.get("state") or {}).get("waiting", {}).get("reason")
         }
     )
-    restarts = sum(int(cs.get("restartCount") or 0) for cs in _all_container_statuses(pod))
-    warning = ""
-    if status.get("phase") == "Running" and restarts:
-        warning = f"running but not Ready after {restarts} restart(s); check its readiness probe"
-    return Waiting(", ".join(waiting_reasons) or str(status.get("phase") or "Pending"), warning)
+    return Waiting(", ".join(waiting_reasons) or str(status.get("phase") or "Pending"))
+
+
+def _exited_once(pod: Obj) -> str:
+    """A container that exited and that the kubelet is about to restart: worth saying, not
+    failing, since a service that starts a moment before its dependency answers does this."""
+    for cs in _all_container_statuses(pod):
+        finished = (cs.get("state") or {}).get("terminated")
+        if finished:
+            return (
+                f"container {cs.get('name')} exited with code {finished.get('exitCode', '?')} "
+                f"({finished.get('reason', 'Error')}); the kubelet restarts it"
+            )
+    return ""
 
 
 def _unschedulable_verdict(
@@ -352,12 +376,58 @@ def _missing_mount(pod: Obj, pod_events: Sequence[Obj]) -> str:
     failed = [
         e
         for e in pod_events
-        if e.get("reason") == "FailedMount" and _MISSING_MOUNT_SOURCE.search(event_message(e))
+        if e.get("reason") == "FailedMount"
+        and (_MISSING_OBJECT.search(event_message(e)) or _MISSING_KEY.search(event_message(e)))
     ]
     return event_message(max(failed, key=event_time)) if failed else ""
 
 
-def _container_failure(pod: Obj, cs: Obj, pod_events: Sequence[Obj]) -> Failed | None:
+def explain_mount(pod: Obj, message: str) -> str:
+    """A FailedMount message as the object to fix: which Secret or ConfigMap (or which of its
+    keys) is missing, and the volume that mounts it.  The kubelet's key error does not name the
+    object; the pod's volume spec does."""
+    mount = _MOUNT_FAILURE.search(message)
+    if not mount:
+        return message
+    volume_name, error = mount.group("volume"), mount.group("error")
+    kind_name = {"configmap": "ConfigMap", "secret": "Secret", "config": "ConfigMap"}
+    missing = [
+        f"{kind_name[m.group('kind')]} {m.group('name')} does not exist"
+        for m in _MISSING_OBJECT.finditer(error)
+    ]
+    for m in _MISSING_KEY.finditer(error):
+        kind = kind_name[m.group("kind")]
+        owners = _sources_with_key(pod, volume_name, kind, m.group("key"))
+        where = f"{kind} {' or '.join(owners)}" if owners else f"the {kind}"
+        missing.append(f"{where} has no key {m.group('key')}")
+    if not missing:
+        return message
+    return f'{"; ".join(missing)}, needed by volume "{volume_name}" (FailedMount)'
+
+
+def _sources_with_key(pod: Obj, volume_name: str, kind: str, key: str) -> list[str]:
+    """The Secrets or ConfigMaps a volume (plain or projected) takes ``key`` from."""
+    field = "secret" if kind == "Secret" else "configMap"
+    for volume in (pod.get("spec") or {}).get("volumes") or []:
+        if volume.get("name") != volume_name:
+            continue
+        sources = [volume.get(field)] + [
+            src.get(field) for src in (volume.get("projected") or {}).get("sources") or []
+        ]
+        return [
+            str(src.get("secretName") or src.get("name"))
+            for src in sources
+            if src and any(item.get("key") == key for item in src.get("items") or [])
+        ]
+    return []
+
+
+def _container_failure(
+    pod: Obj, cs: Obj, pod_events: Sequence[Obj], on_minikube: bool
+) -> Failed | None:
+    """Container states that will not heal.  A container that exited once is not one: the
+    kubelet restarts it at once, and only a second exit within its back-off is CrashLoopBackOff
+    (kuberuntime_manager.go doBackOff), which is where a loop is told from a hiccup."""
     name = cs.get("name", "")
     state = cs.get("state") or {}
     waiting = state.get("waiting") or {}
@@ -365,24 +435,31 @@ def _container_failure(pod: Obj, cs: Obj, pod_events: Sequence[Obj]) -> Failed |
     message = waiting.get("message", "")
     last = (cs.get("lastState") or {}).get("terminated") or {}
     terminated = state.get("terminated") or {}
-    for finished in (terminated, last):
-        if finished.get("reason") == "OOMKilled":
+    if reason == "CrashLoopBackOff":
+        code = last.get("exitCode", "?")
+        restarts = cs.get("restartCount", 0)
+        if last.get("reason") == "OOMKilled":
             limit = _memory_limit(pod, name)
             return Failed(
                 f"OOMKilled — container {name} ran out of memory"
-                + (f" (limit {limit})" if limit else ""),
+                + (f" (limit {limit})" if limit else "")
+                + f" again after a restart; CrashLoopBackOff, {restarts} restart(s)",
                 hint="raise resources.limits.memory of the container",
             )
-    if reason == "CrashLoopBackOff":
-        code = last.get("exitCode", "?")
         why = f" ({last['reason']})" if last.get("reason") else ""
         return Failed(
-            f"CrashLoopBackOff — container {name} exited with code {code}{why}, "
-            f"{cs.get('restartCount', 0)} restart(s)",
+            f"CrashLoopBackOff — container {name} exited with code {code}{why} again after a "
+            f"restart, {restarts} restart(s); the kubelet now waits longer before each restart",
             hint="read the crashed run's log (logs --previous) shown above",
         )
     if reason in ("ErrImagePull", "ImagePullBackOff"):
-        return _image_pull_failure(cs, reason, message, pod_events)
+        return _image_pull_failure(cs, reason, message, pod_events, on_minikube)
+    if reason == "ErrImageNeverPull":
+        image = cs.get("image", "")
+        return Failed(
+            f'ErrImageNeverPull — image "{image}" is not on the node and imagePullPolicy is Never',
+            hint=_load_image_hint(image, on_minikube),
+        )
     if reason == "CreateContainerConfigError":
         if "failed to sync" in message and "cache" in message:
             return None  # the kubelet's informer is still warming up; passes by itself
@@ -399,41 +476,89 @@ def _container_failure(pod: Obj, cs: Obj, pod_events: Sequence[Obj]) -> Failed |
     return None
 
 
-def _image_pull_failure(
-    cs: Obj, reason: str, message: str, pod_events: Sequence[Obj]
-) -> Failed | None:
-    image = cs.get("image", "")
-    texts = [message] + [
-        event_message(e) for e in pod_events if e.get("reason") in ("Failed", "ErrImagePull")
-    ]
-    if any(marker in text for text in texts for marker in _IMAGE_GONE_MARKERS):
-        unauthorized = any(
-            word in text
-            for text in texts
-            for word in ("unauthorized", "authentication required", "denied")
+def on_minikube(nodes: Sequence[Obj]) -> bool:
+    """minikube labels its nodes minikube.k8s.io/name (and names the first one minikube)."""
+    return any("minikube.k8s.io/name" in (_meta(node).get("labels") or {}) for node in nodes)
+
+
+def _load_image_hint(image: str, minikube: bool) -> str:
+    if minikube:
+        return (
+            f"a locally built image must be put into minikube: minikube image load {image} "
+            f"(or build it there: minikube image build -t {image} DIR); otherwise fix the "
+            "name with --set-image SVC=IMAGE"
         )
-        what = "cannot be pulled: access denied" if unauthorized else "not found"
-        return Failed(
-            f'{reason} — image "{image}" {what}',
-            hint=(
-                "add an imagePullSecret for its registry"
-                if unauthorized
-                else "check the image name and tag (--set-image SVC=IMAGE); on minikube, "
-                f"load a local build with: minikube image load {image}"
-            ),
-        )
-    backoffs = sum(
-        event_count(e)
-        for e in pod_events
-        if e.get("reason") == "BackOff" and "pulling image" in event_message(e)
+    return (
+        "push the image to a registry the nodes can pull from, or fix the name with "
+        "--set-image SVC=IMAGE (on minikube: minikube image load IMAGE)"
     )
-    if backoffs >= PULL_BACKOFFS_BEFORE_FAILING:
+
+
+def _image_pull_failure(
+    cs: Obj, reason: str, message: str, pod_events: Sequence[Obj], minikube: bool
+) -> Failed | None:
+    """A pull that will never work fails at once; anything else (a registry timeout, a 5xx,
+    an unknown error) is left to the kubelet's retries (10 s, doubling to 5 min) until the
+    stage timeout, whose report then names it."""
+    image = cs.get("image", "")
+    texts = [message.lower()] + [
+        event_message(e).lower()
+        for e in pod_events
+        if e.get("reason") == "Failed" and event_message(e).startswith("Failed to pull image")
+    ]
+
+    def said(markers: tuple[str, ...]) -> bool:
+        return any(marker in text for text in texts for marker in markers)
+
+    if said(_NO_REPOSITORY):
         return Failed(
-            f'{reason} — image "{image}" still cannot be pulled after {backoffs} back-offs: '
-            f"{message}",
-            hint="check the registry is reachable from the nodes and the image name",
+            f'{reason} — image "{image}" is in no registry the node can reach: the registry '
+            "says the repository does not exist (or needs credentials)",
+            hint=_load_image_hint(image, minikube) + "; for a private registry, add an "
+            "imagePullSecret",
+        )
+    if said(_REFUSED_CREDENTIALS):
+        return Failed(
+            f'{reason} — the registry refused the credentials for image "{image}"',
+            hint="add or fix the imagePullSecret for its registry",
+        )
+    if said(_NO_TAG):
+        return Failed(
+            f'{reason} — image "{image}" not found: the registry has no such tag',
+            hint="check the tag (--set-image SVC=IMAGE)"
+            + (f"; a local build goes in with: minikube image load {image}" if minikube else ""),
         )
     return None
+
+
+def pull_retry_reason(pod: Obj, pod_events: Sequence[Obj]) -> str:
+    """What a pod whose image pull keeps failing for a passing reason is waiting on."""
+    for cs in _all_container_statuses(pod):
+        waiting = (cs.get("state") or {}).get("waiting") or {}
+        if waiting.get("reason") in ("ErrImagePull", "ImagePullBackOff"):
+            failures = [
+                e
+                for e in pod_events
+                if e.get("reason") == "Failed"
+                and event_message(e).startswith("Failed to pull image")
+            ]
+            latest = event_message(max(failures, key=event_time)) if failures else ""
+            count = sum(event_count(e) for e in failures)
+            detail = latest or waiting.get("message", "")
+            return f"{waiting['reason']}: {detail}" + (f" ({count} attempts)" if count else "")
+    return ""
+
+
+def probe_failure(pod: Obj, pod_events: Sequence[Obj]) -> str:
+    """The latest Unhealthy event of a running pod that is not Ready: the probe and its output."""
+    if (condition(pod, "Ready") or {}).get("status") == "True":
+        return ""
+    unhealthy = [e for e in pod_events if e.get("reason") == "Unhealthy"]
+    if not unhealthy:
+        return ""
+    latest = max(unhealthy, key=event_time)
+    same = sum(event_count(e) for e in unhealthy if event_message(e) == event_message(latest))
+    return event_message(latest).rstrip(": ") + (f" (x{same})" if same > 1 else "")
 
 
 def newest_replicaset(deployment: Obj, replicasets: Iterable[Obj]) -> Obj | None:
@@ -520,9 +645,21 @@ def deployment_verdict(
     ):
         return Ready(f"{ready}/{wanted} ready")
     reason = f"{ready}/{wanted} ready"
-    if pod_waits:
-        reason += f" ({', '.join(sorted(set(pod_waits)))})"
-    return Waiting(reason, "; ".join(warnings))
+    if ready >= wanted and available < wanted:
+        min_ready = int(spec.get("minReadySeconds") or 0)
+        reason += f", {available} available" + (
+            f" (a pod counts as available once Ready for {min_ready}s, minReadySeconds)"
+            if min_ready
+            else ""
+        )
+    # The first pod's cause, once: the pods of one template fail alike, at other addresses.
+    causes: dict[str, str] = {}
+    for cause in pod_waits:
+        causes.setdefault(_ADDRESS.sub("ADDRESS", cause), cause)
+    if causes:
+        first = next(iter(causes.values()))
+        reason += f": {first}" + (f" (+{len(causes) - 1} more)" if len(causes) > 1 else "")
+    return Waiting(reason, "; ".join(dict.fromkeys(warnings)))
 
 
 def service_verdict(

@@ -27,7 +27,7 @@ from asky_scripts.manifests import (
     check_image_reference,
 )
 from asky_scripts.plan import RESOURCES, for_deploy, load_plan, volume_host_path
-from asky_scripts.preflight import run_preflight
+from asky_scripts.preflight import check_capacity, run_preflight
 from asky_scripts.report import JsonReport, TextReport
 
 
@@ -153,6 +153,7 @@ def main(
                 facts = run_preflight(
                     kubectl, options, args.context, namespaced, volume_host_path(plan), env
                 )
+            check_capacity(kubectl, facts, options.namespace, plan, nodes.result())
             for warning in facts.warnings:
                 report.note("preflight", warning, warning=True)
             directory = facts.host_directory

@@ -19,12 +19,15 @@ from pathlib import Path
 
 from bench.contenders import ALL, REPO, RUN, Contender, launch
 from bench.recorder import StoreRecorder
-from bench.scenarios import FAILURES, Failure, scripted
+from bench.scenarios import DEPLOY, FAILURES, TRANSIENTS, Failure, Transient, scripted
 from kubesim import KubeSim
 
 # Each contender is told to wait ``cap`` seconds and killed if it has not exited this much later
 # (time to print its report, or for peer (a) to finish the wait it started after postgres).
 REPORT_GRACE = 15.0
+# Deploys that must finish (the transient cases, the settle cost) get at least this long, even
+# in --quick mode where the failures' cap is a couple of seconds.
+DEPLOY_CAP = 60.0
 
 
 @dataclass(frozen=True)
@@ -40,9 +43,28 @@ class DiagnosisSample:
 
 
 @dataclass(frozen=True)
+class TransientSample:
+    """run.py on a deploy a real cluster finishes: it must end in exit 0."""
+
+    transient: str
+    returncode: int
+    wall: float
+
+
+@dataclass(frozen=True)
+class SettleSample:
+    """run.py's wall on the deploy scenario with and without the manifests' minReadySeconds."""
+
+    with_min_ready: float
+    without_min_ready: float
+
+
+@dataclass(frozen=True)
 class DiagnosisFigure:
     cap: float
     samples: tuple[DiagnosisSample, ...]
+    transients: tuple[TransientSample, ...] = ()
+    settle: tuple[SettleSample, ...] = ()
 
     def of(self, failure: str, contender: str) -> list[DiagnosisSample]:
         return [s for s in self.samples if s.failure == failure and s.contender == contender]
@@ -70,6 +92,11 @@ def _cause_seen(failure: Failure, recorder: StoreRecorder) -> float | None:
     return recorder.first_event(lambda ev: ev.reason == reason and fragment in ev.message)
 
 
+def _unwrapped(output: str) -> str:
+    """The output with preflight's wrapped problem lines joined again (in text or JSON)."""
+    return re.sub(r"(?:\\n|\n)\s+", " ", output)
+
+
 def _one(
     failure: Failure, contender: Contender, kubectl: Path, cap: float, speed: float
 ) -> DiagnosisSample:
@@ -87,8 +114,12 @@ def _one(
                 manifests=manifests,
             )
     cause = _cause_seen(failure, recorder)
-    named = failure.cause_text in run.output and run.returncode != 0
-    seconds = run.ended - cause if cause is not None and named else None
+    named = failure.cause_text in _unwrapped(run.output) and run.returncode != 0
+    if failure.preflight and contender is RUN:
+        # Refused before any pod exists: nothing in the cluster shows the cause; from launch.
+        seconds = run.wall if named else None
+    else:
+        seconds = run.ended - cause if cause is not None and named else None
     return DiagnosisSample(
         failure=failure.name,
         contender=contender.name,
@@ -98,6 +129,44 @@ def _one(
         named_cause=named,
         capped=run.timed_out or run.wall >= cap,
     )
+
+
+def _transient(transient: Transient, kubectl: Path, cap: float, speed: float) -> TransientSample:
+    cap = max(cap, DEPLOY_CAP)
+    with KubeSim(scripted(transient.scenario, speed)) as sim:
+        run = launch(RUN, sim, kubectl, wait_timeout=cap, cap=cap + REPORT_GRACE)
+    return TransientSample(transient.name, run.returncode, run.wall)
+
+
+def _without_min_ready(into: Path) -> Path:
+    tree = into / "manifests"
+    shutil.copytree(REPO / "manifests", tree)
+    for path in (tree / "deployments").glob("*.yaml"):
+        path.write_text(re.sub(r"^  minReadySeconds: \d+\n", "", path.read_text(), flags=re.M))
+    return tree
+
+
+def _settle(kubectl: Path, cap: float, speed: float) -> SettleSample:
+    """The settle rule's price: the same deploy with and without minReadySeconds."""
+    walls = []
+    cap = max(cap, DEPLOY_CAP)
+    with tempfile.TemporaryDirectory(prefix="bench-manifests-") as scratch:
+        for manifests in (None, _without_min_ready(Path(scratch))):
+            with KubeSim(scripted(DEPLOY, speed)) as sim:
+                run = launch(
+                    RUN, sim, kubectl, wait_timeout=cap, cap=cap + REPORT_GRACE, manifests=manifests
+                )
+            if run.returncode != 0:
+                raise RuntimeError(f"settle: the clean deploy ended with {run.returncode}")
+            walls.append(run.wall)
+    return SettleSample(walls[0], walls[1])
+
+
+def measure_transients(
+    kubectl: Path, runs: int, cap: float, speed: float
+) -> tuple[tuple[TransientSample, ...], tuple[SettleSample, ...]]:
+    transients = tuple(_transient(t, kubectl, cap, speed) for t in TRANSIENTS for _ in range(runs))
+    return transients, tuple(_settle(kubectl, cap, speed) for _ in range(runs))
 
 
 def measure(kubectl: Path, runs: int, cap: float, speed: float) -> DiagnosisFigure:
@@ -111,4 +180,5 @@ def measure(kubectl: Path, runs: int, cap: float, speed: float) -> DiagnosisFigu
     peers = [(f, c) for f in FAILURES for c in ALL if c is not RUN]
     with ThreadPoolExecutor(max_workers=len(peers)) as pool:
         samples.extend(pool.map(lambda job: _one(job[0], job[1], kubectl, cap, speed), peers))
-    return DiagnosisFigure(cap, tuple(samples))
+    transients, settle = measure_transients(kubectl, runs, cap, speed)
+    return DiagnosisFigure(cap, tuple(samples), transients, settle)

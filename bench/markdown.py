@@ -10,11 +10,11 @@ from bench.diagnosis import DiagnosisFigure, DiagnosisSample
 from bench.rerun import RerunFigure
 from bench.results import BenchResults
 from bench.scale import ScaleFigure
-from bench.scenarios import FAILURES
+from bench.scenarios import FAILURES, TRANSIENTS
 from bench.stages import seconds_in
 from bench.stats import spread
 from bench.teardown import TeardownFigure
-from bench.verdicts import slopes, stage_excess
+from bench.verdicts import Verdict, slopes, stage_excess
 
 LABELS = {c.name: c.label for c in (*ALL, TERMINATE, ORIGINAL_TERMINATE)}
 
@@ -122,7 +122,7 @@ def _diagnosis_cell(samples: list[DiagnosisSample], cap: float) -> str:
     return text + (" (at its timeout)" if any(s.capped for s in samples) else "")
 
 
-def _diagnosis(figure: DiagnosisFigure) -> list[str]:
+def figure_three(figure: DiagnosisFigure) -> list[str]:
     rows = [
         [
             failure.title,
@@ -130,13 +130,46 @@ def _diagnosis(figure: DiagnosisFigure) -> list[str]:
         ]
         for failure in FAILURES
     ]
-    return [
+    lines = [
         "## 3. Time to diagnosis (cause first visible in the cluster → exit naming it)",
         "",
-        f"Every contender is told to wait at most {figure.cap:g} s.",
+        f"Every contender is told to wait at most {figure.cap:g} s.  For a crash, the first "
+        "sign that it *persists* is its second exit (the first is restarted at once, as by a "
+        "real kubelet).",
         "",
         *_table(["failure", *(c.label for c in ALL)], rows),
     ]
+    if figure.transients:
+        finished = [
+            [
+                t.title,
+                ", ".join(str(s.returncode) for s in figure.transients if s.transient == t.name),
+                spread([s.wall for s in figure.transients if s.transient == t.name]).text(),
+            ]
+            for t in TRANSIENTS
+        ]
+        lines += [
+            "",
+            "Deploys a real cluster finishes although something fails on the way (run.py must "
+            "end in exit 0):",
+            "",
+            *_table(["case", "run.py exit codes", "wall"], finished),
+        ]
+    if figure.settle:
+        with_it = [s.with_min_ready for s in figure.settle]
+        without = [s.without_min_ready for s in figure.settle]
+        extra = [s.with_min_ready - s.without_min_ready for s in figure.settle]
+        lines += [
+            "",
+            "The settle rule's price: the figure 1 deploy with the manifests' `minReadySeconds: 5` "
+            "and with it removed:",
+            "",
+            *_table(
+                ["with minReadySeconds", "without", "cost"],
+                [[spread(with_it).text(), spread(without).text(), spread(extra).text()]],
+            ),
+        ]
+    return lines
 
 
 def _scale(figure: ScaleFigure) -> list[str]:
@@ -249,14 +282,27 @@ METHOD = """## How this was measured
   kubesim's store on every change (no kubesim change was needed).  For the missing ConfigMap
   key no pod status carries the cause (the pod stays ContainerCreating); the first FailedMount
   event naming the key is used instead.
-- Time to diagnosis: the four failures each run run.py {diag_runs} times in a row (once if it only
-  names the cause at its timeout); the eight peer runs go in parallel, one kubesim each, since
-  they can only end at their `kubectl wait --timeout`.
+- Time to diagnosis: each failure runs run.py {diag_runs} times in a row (once if it only
+  names the cause at its timeout); the peer runs go in parallel, one kubesim each, since
+  they can only end at their `kubectl wait --timeout`.  A crash's first sign is the first pod
+  status showing a restarted container exited again (or CrashLoopBackOff).  A stack too big
+  for the node is refused by run.py's preflight before any pod exists, so its time runs from
+  run.py's launch.  The transient cases and the settle cost run run.py alone, {diag_runs}
+  times each.
 - CPU seconds come from `os.wait4` on run.py (which includes every kubectl it reaped); peak RSS
   is sampled every 50 ms from /proc (run.py's own VmHWM, and the summed VmRSS of run.py with
   its kubectl children).  kubectl processes are counted by a logging shim (`exec`s the real
   kubectl), used in figures 4 and 6 only.
 """
+
+
+def target_rows(verdicts: Sequence[Verdict]) -> list[str]:
+    """The rows of the targets table (without its header), one per verdict."""
+    table = _table(
+        ["fig.", "target", "measured", "verdict", "where the time goes"],
+        [[v.figure, v.target, v.measured, _met(v.met), v.why] for v in verdicts],
+    )
+    return [row for row in table[2:] if row]
 
 
 def render(results: BenchResults) -> str:
@@ -287,7 +333,7 @@ def render(results: BenchResults) -> str:
         "",
         *_deploy(results.deploy),
         *_detection(results.deploy),
-        *_diagnosis(results.diagnosis),
+        *figure_three(results.diagnosis),
         *_scale(results.scale),
         *_teardown(results.teardown, results.teardown_note),
         *_rerun(results.rerun),

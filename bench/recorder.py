@@ -58,6 +58,9 @@ def _pod_seen(at: float, pod: dict[str, Any]) -> PodSeen:
             reasons.add(str(waiting["reason"]))
         if container.get("lastState", {}).get("terminated"):
             reasons.add("Terminated")
+        # A second exit (a restarted container exiting again): the first sign a crash persists.
+        if container.get("state", {}).get("terminated") and container.get("restartCount", 0):
+            reasons.add("ExitedAgain")
     meta = pod["metadata"]
     ready = "Ready" in reasons
     return PodSeen(

@@ -4,7 +4,8 @@ The floor of a deploy is the cluster's own work, which no client can shorten: wi
 pods start together, so a stage lasts as long as its slowest image's script; stages run one after
 the other, so
 
-    critical path = Σ_stages max_images_of_stage (pullDelay + startDelay + readyDelay) / speed
+    critical path = Σ_stages (max_images_of_stage (pullDelay + startDelay + readyDelay) / speed
+                              + max minReadySeconds of the stage's Deployments)
 
 (an image marked ``present`` skips its pull).  Stages without pods (namespace, storage,
 configuration) add nothing.  The images per stage come from the same plan run.py follows, so the
@@ -55,22 +56,38 @@ class Failure:
     event: tuple[str, str] = ("", "")
     # Rename this ConfigMap data key in a copy of the manifests (the deploy still references it).
     drop_config_key: tuple[str, str] = ("", "")
+    # Refused by run.py's preflight, before any pod shows it: timed from run.py's launch.
+    preflight: bool = False
 
 
 FAILURES: tuple[Failure, ...] = (
     Failure(
+        "image-never-loaded",
+        "local image never loaded (no repository)",
+        "images: [{match: 'asky-auth:*', pull: noRepository}]",
+        "in no registry",
+        pod_reasons=frozenset({"ErrImagePull", "ImagePullBackOff"}),
+    ),
+    Failure(
         "image-not-found",
-        "image not found",
+        "image tag not found",
         "images: [{match: 'asky-auth:*', pull: notFound}]",
         "not found",
         pod_reasons=frozenset({"ErrImagePull", "ImagePullBackOff"}),
     ),
     Failure(
         "crash-loop",
-        "crash loop",
+        "crash loop (from its second exit)",
         "images: [{match: 'asky-pyxis:*', crash: {exitCode: 3}, logs: ['pyxis: bad config']}]",
         "exited with code 3",
-        pod_reasons=frozenset({"CrashLoopBackOff", "Terminated"}),
+        pod_reasons=frozenset({"CrashLoopBackOff", "ExitedAgain"}),
+    ),
+    Failure(
+        "ready-then-crash",
+        "ready, then crashes (from its second exit)",
+        "images: [{match: 'nginxinc/*', crash: {exitCode: 2, after: 1.0}}]",
+        "exited with code 2",
+        pod_reasons=frozenset({"CrashLoopBackOff", "ExitedAgain"}),
     ),
     Failure(
         "missing-config-key",
@@ -81,11 +98,35 @@ FAILURES: tuple[Failure, ...] = (
         drop_config_key=("config-maps/gateway.yaml", "nginx.conf"),
     ),
     Failure(
-        "unschedulable",
-        "unschedulable pod",
+        "too-big",
+        "stack bigger than the node (run.py: preflight, from launch)",
         "node: {memory: 200Mi}",
-        "Insufficient memory",
+        "short by",
         pod_reasons=frozenset({"Unschedulable"}),
+        preflight=True,
+    ),
+)
+
+
+@dataclass(frozen=True)
+class Transient:
+    """A deploy a real cluster finishes although something fails on the way."""
+
+    name: str
+    title: str
+    scenario: str
+
+
+TRANSIENTS: tuple[Transient, ...] = (
+    Transient(
+        "crash-once",
+        "a service crashes once at start, then runs",
+        "images: [{match: 'asky-auth:*', crash: {exitCode: 1, after: 0.2, times: 1}}]",
+    ),
+    Transient(
+        "crash-once-after-ready",
+        "a service crashes once after Ready, then runs",
+        "images: [{match: 'nginxinc/*', crash: {exitCode: 2, after: 1.0, times: 1}}]",
     ),
 )
 
@@ -101,15 +142,19 @@ def stage_floors(scenario: Scenario) -> dict[str, float]:
     floors: dict[str, float] = {}
     for planned in load_plan():
         slowest = 0.0
+        settle = 0.0
         for manifest in planned.manifests:
             if manifest.kind != "Deployment":
                 continue
+            # minReadySeconds is the manifests' (real seconds, not scripted): a pod counts as
+            # available that long after Ready.
+            settle = max(settle, float(manifest.obj["spec"].get("minReadySeconds", 0)))
             pod_spec = manifest.obj["spec"]["template"]["spec"]
             for container in pod_spec.get("containers", []):
                 behaviour = scenario.image(str(container.get("image", "")))
                 pull = 0.0 if behaviour.present else behaviour.pull_delay
                 slowest = max(slowest, pull + behaviour.start_delay + behaviour.ready_delay)
-        floors[planned.stage.name] = scenario.seconds(slowest)
+        floors[planned.stage.name] = scenario.seconds(slowest) + settle
     return floors
 
 

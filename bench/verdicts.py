@@ -82,7 +82,7 @@ def _deploy(figure: DeployFigure) -> list[Verdict]:
     ]
 
 
-def _diagnosis(figure: DiagnosisFigure) -> list[Verdict]:
+def diagnosis_verdicts(figure: DiagnosisFigure) -> list[Verdict]:
     verdicts = []
     for failure in FAILURES:
         runs = figure.of(failure.name, RUN.name)
@@ -101,6 +101,16 @@ def _diagnosis(figure: DiagnosisFigure) -> list[Verdict]:
             why = "run.py waits for this cause to persist before it fails"
         verdicts.append(
             Verdict("3", f"{failure.title} ≤ {DIAGNOSIS:g} s", measured.text(), met, why)
+        )
+    if figure.transients:
+        codes = sorted({t.returncode for t in figure.transients})
+        verdicts.append(
+            Verdict(
+                "3",
+                "a transient crash (once, at start or after Ready) ends in exit 0",
+                f"exit codes {', '.join(map(str, codes))} over {len(figure.transients)} runs",
+                codes == [0],
+            )
         )
     return verdicts
 
@@ -193,7 +203,7 @@ def all_verdicts(
 ) -> list[Verdict]:
     return [
         *_deploy(deploy),
-        *_diagnosis(diagnosis),
+        *diagnosis_verdicts(diagnosis),
         *_scale(scale),
         _teardown(teardown, teardown_note),
         _rerun(rerun),

@@ -99,6 +99,12 @@ RESOURCES: tuple[Resource, ...] = (
     Resource("", "v1", "services", "Service", True, ("svc",), ("all",), subresources=(_status(),)),
     Resource("", "v1", "endpoints", "Endpoints", True, ("ep",), singular="endpoints"),
     Resource("", "v1", "events", "Event", True, ("ev",)),
+    # Stored and listed (run.py's preflight reads them); no quota controller fills in
+    # status.used and no admission enforces them (kubesim/README.md lists the difference).
+    Resource("", "v1", "limitranges", "LimitRange", True, ("limits",)),
+    Resource(
+        "", "v1", "resourcequotas", "ResourceQuota", True, ("quota",), subresources=(_status(),)
+    ),
     Resource(
         "",
         "v1",

@@ -54,7 +54,9 @@ class Crash:
 @dataclass(frozen=True)
 class ImageBehaviour:
     match: str = "*"
-    pull: str = "ok"  # ok | notFound | unauthorized
+    pull: str = "ok"  # ok | notFound | noRepository | unauthorized | timeout
+    # How many pulls fail before one succeeds (None: every pull fails, unless pull is ok).
+    pull_failures: int | None = None
     pull_delay: float = 0.0
     present: bool = False
     start_delay: float = 0.0
@@ -177,12 +179,15 @@ _NODE_FIELDS = {
 _IMAGE_FIELDS = {
     "match": "match",
     "pull": "pull",
+    "pullFailures": "pull_failures",
     "pullDelay": "pull_delay",
     "present": "present",
     "startDelay": "start_delay",
     "readyDelay": "ready_delay",
     "neverReady": "never_ready",
 }
+#: What an image pull meets: success, or one of the causes containerd words differently.
+PULL_FAILURES = ("ok", "notFound", "noRepository", "unauthorized", "timeout")
 _CRASH_FIELDS = {"exitCode": "exit_code", "after": "after", "times": "times", "reason": "reason"}
 _FAULT_FIELDS = {
     "seed": "seed",
@@ -210,8 +215,8 @@ def _image(index: int, data: JSON) -> ImageBehaviour:
     where = f"images[{index}]"
     rest = {k: v for k, v in data.items() if k not in ("crash", "logs")}
     fields = _renamed(where, rest, _IMAGE_FIELDS)
-    if fields.get("pull", "ok") not in ("ok", "notFound", "unauthorized"):
-        raise ScenarioError(f"{where}.pull must be ok, notFound or unauthorized")
+    if fields.get("pull", "ok") not in PULL_FAILURES:
+        raise ScenarioError(f"{where}.pull must be one of {', '.join(PULL_FAILURES)}")
     crash = data.get("crash")
     return ImageBehaviour(
         **fields,

@@ -30,9 +30,15 @@ CONFIGMAPS = by_plural("configmaps")
 SECRETS = by_plural("secrets")
 NODES = by_plural("nodes")
 
+# pkg/kubelet/kubelet.go: backOffPeriod = 10 s and MaxContainerBackOff = 300 s, for both the
+# crash back-off (kuberuntime_manager.go doBackOff) and the image pull back-off
+# (images/image_manager.go), through client-go's flowcontrol.Backoff.
 BACKOFF_START = 10.0
 BACKOFF_CAP = 300.0
-# How often a repeating warning (FailedMount, Unhealthy, FailedScheduling) is recorded again.
+# pkg/kubelet/kubelet.go genericPlegRelistPeriod: the kubelet notices an exited container on its
+# next relist, up to a second later, and only then syncs the pod (restart or back-off).
+PLEG_RELIST = 1.0
+# How often a repeating warning (FailedMount, FailedScheduling) is recorded again.
 WARNING_PERIOD = 10.0
 PREEMPTION_NOT_HELPFUL = (
     "preemption: 0/1 nodes are available: 1 Preemption is not helpful for scheduling."
@@ -41,6 +47,29 @@ PREEMPTION_NOT_HELPFUL = (
 
 def _backoff(count: int) -> float:
     return float(min(BACKOFF_START * 2 ** max(count - 1, 0), BACKOFF_CAP))
+
+
+@dataclass
+class Backoff:
+    """client-go's flowcontrol.Backoff for one key: ``next`` and ``in_backoff_since``.
+
+    Next: a missing or expired entry (its last update more than 2 x the cap before the event)
+    starts at 10 s, otherwise doubles up to the cap.  IsInBackOffSince: true while less than
+    the current back-off has passed since the event (the container's finishedAt).
+    """
+
+    delay: float = 0.0
+    updated: float | None = None
+
+    def _expired(self, event: float, cap: float) -> bool:
+        return self.updated is None or event - self.updated > 2 * cap
+
+    def next(self, event: float, now: float, start: float, cap: float) -> None:
+        self.delay = start if self._expired(event, cap) else min(2 * self.delay, cap)
+        self.updated = now
+
+    def in_backoff_since(self, event: float, now: float, cap: float) -> bool:
+        return not self._expired(now, cap) and now - event < self.delay
 
 
 def _registry_name(image: str) -> str:
@@ -64,14 +93,23 @@ class ContainerRun:
     name: str
     image: str
     behaviour: ImageBehaviour
-    # pull, pulling, pull-error, pull-backoff, create, starting, running, crash-backoff
+    # pull, pulling, pull-error, pull-backoff, create, starting, running, exited, crash-backoff
     stage: str = "pull"
     due: float = 0.0
     pull_failures: int = 0
+    # Exits so far (what the scenario's crash.times counts) and the restartCount the kubelet
+    # reports: the number of the current container instance, which moves on restart.
     crashes: int = 0
+    restarts: int = 0
+    crash_backoff: Backoff = field(default_factory=Backoff)
+    exited_at: float = 0.0
     started_at: str = ""
     running_since: float = 0.0
+    # When the startup probe (or, without one, the readiness probe) first passed.
+    started_probe_at: float | None = None
     waiting: tuple[str, str] = ("ContainerCreating", "")
+    # The exited instance while the kubelet has not yet restarted it or backed off.
+    terminated: JSON | None = None
     last_terminated: JSON | None = None
     ready: bool = False
     container_id: str = ""
@@ -160,10 +198,12 @@ class Kubelet:
         component: str,
         now: float,
         field_path: str = "",
+        period: float | None = None,
     ) -> None:
         key = f"{reason}:{field_path}:{message}"
         last = run.warned.get(key)
-        if last is None or now - last >= self.ctx.scenario.seconds(WARNING_PERIOD):
+        every = self.ctx.scenario.seconds(WARNING_PERIOD) if period is None else period
+        if last is None or now - last >= every:
             run.warned[key] = now
             self.ctx.events.record(pod, "Warning", reason, message, component, field_path)
 
@@ -261,29 +301,47 @@ class Kubelet:
         run.start_time = timestamp()
 
     def _missing_volume(self, pod: JSON) -> str:
-        namespace = pod["metadata"]["namespace"]
+        """The kubelet's FailedMount message for the first volume it cannot set up, or "".
+
+        pkg/kubelet/volumemanager/reconciler: "MountVolume.SetUp failed for volume "V" : <err>".
+        pkg/volume/secret and configmap: a missing object is the API's NotFound text (secret "x"
+        not found), skipped when the volume is ``optional``; a missing item key is "references
+        non-existent secret key: K" / "configmap references non-existent config key: K"
+        (MakePayload), skipped when optional.  pkg/volume/projected collectData applies the
+        same rules per source and joins several errors as utilerrors.NewAggregate does.
+        """
         for volume in pod["spec"].get("volumes", []) or []:
-            for source, resource, noun, ref in (
-                ("configMap", CONFIGMAPS, "configmap", "name"),
-                ("secret", SECRETS, "secret", "secretName"),
-            ):
-                spec = volume.get(source)
-                if spec is None or spec.get("optional"):
-                    continue
-                found = self.ctx.store.get(resource, namespace, spec.get(ref, ""))
-                if found is None:
-                    return (
-                        f'MountVolume.SetUp failed for volume "{volume["name"]}" : '
-                        f'{noun} "{spec.get(ref, "")}" not found'
-                    )
-                data = {**found.get("data", {}), **found.get("binaryData", {})}
-                for item in spec.get("items", []) or []:
-                    if item.get("key") not in data:
-                        return (
-                            f'MountVolume.SetUp failed for volume "{volume["name"]}" : '
-                            f"configmap references non-existent config key: {item.get('key')}"
-                        )
+            errors: list[str] = []
+            if "projected" in volume:
+                for source in volume["projected"].get("sources", []) or []:
+                    for kind in ("secret", "configMap"):
+                        if kind in source:
+                            errors += self._volume_source_errors(pod, kind, source[kind])
+            for kind in ("secret", "configMap"):
+                if kind in volume:
+                    errors += self._volume_source_errors(pod, kind, volume[kind])
+            if errors:
+                joined = errors[0] if len(errors) == 1 else f"[{', '.join(errors)}]"
+                return f'MountVolume.SetUp failed for volume "{volume["name"]}" : {joined}'
         return ""
+
+    def _volume_source_errors(self, pod: JSON, kind: str, spec: JSON) -> list[str]:
+        optional = bool(spec.get("optional"))
+        name = str(
+            spec.get("secretName" if kind == "secret" and "secretName" in spec else "name", "")
+        )
+        resource, noun = (SECRETS, "secret") if kind == "secret" else (CONFIGMAPS, "configmap")
+        found = self.ctx.store.get(resource, pod["metadata"]["namespace"], name)
+        if found is None:
+            return [] if optional else [f'{noun} "{name}" not found']
+        data = {**found.get("data", {}), **found.get("binaryData", {})}
+        for item in spec.get("items", []) or []:
+            key = item.get("key")
+            if key not in data and not optional:
+                if kind == "secret":
+                    return [f"references non-existent secret key: {key}"]
+                return [f"configmap references non-existent config key: {key}"]
+        return []
 
     # containers --------------------------------------------------------------------------------
 
@@ -353,7 +411,10 @@ class Kubelet:
             if state.stage == "pulling":
                 if now < state.due:
                     return state.due
-                if behaviour.pull == "ok":
+                failing = behaviour.pull != "ok" and (
+                    behaviour.pull_failures is None or state.pull_failures < behaviour.pull_failures
+                )
+                if not failing:
                     self._node_images.add(image)
                     seconds = behaviour.pull_delay
                     self.ctx.events.record(
@@ -413,7 +474,7 @@ class Kubelet:
                     self._warn(run, pod, "Failed", f"Error: {error}", "kubelet", now, path)
                     return now + scenario.seconds(1.0)
                 state.container_id = "containerd://" + _digest(
-                    f"{pod['metadata']['uid']}/{state.name}/{state.crashes}"
+                    f"{pod['metadata']['uid']}/{state.name}/{state.restarts}"
                 )
                 self.ctx.events.record(
                     pod, "Normal", "Created", f"Created container: {state.name}", "kubelet", path
@@ -430,12 +491,66 @@ class Kubelet:
                 state.logs = self._logs_for(pod, state)
             if state.stage == "running":
                 return self._run(pod, container, state, now, path)
+            if state.stage == "exited":
+                if now < state.due:
+                    return state.due
+                self._sync_exited(pod, state, now, path)
+                if state.stage == "crash-backoff":
+                    return state.due
+                continue
             if state.stage == "crash-backoff":
                 if now < state.due:
                     return state.due
-                state.stage = "create"
+                self._restart(state, now)
                 continue
         return now
+
+    def _sync_exited(self, pod: JSON, state: ContainerRun, now: float, path: str) -> None:
+        """The pod sync after an exit: restart at once, or back off (doBackOff).
+
+        pkg/kubelet/kuberuntime/kuberuntime_manager.go doBackOff: the first exit finds no
+        back-off entry, so the container is restarted at once (and the entry set to 10 s); an
+        exit within the back-off since the previous one gives CrashLoopBackOff, "back-off 10s
+        restarting failed container=NAME pod=NAME_NAMESPACE(UID)", then 20 s, 40 s ... 5 min.
+        """
+        scenario = self.ctx.scenario
+        cap = scenario.seconds(BACKOFF_CAP)
+        backoff = state.crash_backoff
+        if not backoff.in_backoff_since(state.exited_at, now, cap):
+            self._restart(state, now)
+            return
+        meta = pod["metadata"]
+        who = f"{meta['name']}_{meta['namespace']}({meta['uid']})"
+        state.last_terminated, state.terminated = state.terminated, None
+        state.previous_logs, state.logs = state.logs, []
+        state.waiting = (
+            "CrashLoopBackOff",
+            f"back-off {_go_duration(backoff.delay * scenario.speed)} restarting failed "
+            f"container={state.name} pod={who}",
+        )
+        self.ctx.events.record(
+            pod,
+            "Warning",
+            "BackOff",
+            f"Back-off restarting failed container {state.name} in pod {who}",
+            "kubelet",
+            path,
+        )
+        state.stage, state.due = "crash-backoff", state.exited_at + backoff.delay
+
+    def _restart(self, state: ContainerRun, now: float) -> None:
+        """backOff.Next, then a new container instance whose restartCount is one more
+        (kuberuntime_container.go startContainer: restartCount = previous + 1)."""
+        cap = self.ctx.scenario.seconds(BACKOFF_CAP)
+        start = self.ctx.scenario.seconds(BACKOFF_START)
+        state.crash_backoff.next(state.exited_at, now, start, cap)
+        if state.terminated is not None:
+            state.last_terminated, state.terminated = state.terminated, None
+            state.previous_logs, state.logs = state.logs, []
+        state.restarts += 1
+        state.ready = False
+        state.started_probe_at = None
+        state.stage = "pull"
 
     def _run(
         self, pod: JSON, container: JSON, state: ContainerRun, now: float, path: str
@@ -448,53 +563,51 @@ class Kubelet:
             if now >= crash_at:
                 state.crashes += 1
                 exit_code = 137 if crash.reason == "OOMKilled" else crash.exit_code
-                state.last_terminated = {
+                # The exited instance shows as terminated until the next relist syncs the pod.
+                state.terminated = {
                     "exitCode": exit_code,
                     "reason": crash.reason,
                     "startedAt": state.started_at,
                     "finishedAt": timestamp(),
                     "containerID": state.container_id,
                 }
-                state.previous_logs = state.logs
-                state.logs = []
+                state.exited_at = now
                 state.ready = False
-                delay = _backoff(state.crashes)
-                uid = pod["metadata"]["uid"]
-                state.waiting = (
-                    "CrashLoopBackOff",
-                    f"back-off {int(delay)}s restarting failed container={state.name} "
-                    f"pod={pod['metadata']['name']}_{pod['metadata']['namespace']}({uid})",
-                )
-                self.ctx.events.record(
-                    pod,
-                    "Warning",
-                    "BackOff",
-                    f"Back-off restarting failed container {state.name} in pod "
-                    f"{pod['metadata']['name']}_{pod['metadata']['namespace']}({uid})",
-                    "kubelet",
-                    path,
-                )
-                state.stage, state.due = "crash-backoff", now + scenario.seconds(delay)
+                state.waiting = ("", "")
+                state.stage, state.due = "exited", now + scenario.seconds(PLEG_RELIST)
                 return state.due
         else:
             crash_at = None
-        has_probe = "readinessProbe" in container
-        if behaviour.never_ready and has_probe:
-            run = self.runs[pod["metadata"]["uid"]]
+        run = self.runs[pod["metadata"]["uid"]]
+        # pkg/kubelet/prober/worker.go: readiness is only probed once the startup probe has
+        # passed; a container without a startup probe counts as started when it runs.
+        startup = container.get("startupProbe")
+        readiness = container.get("readinessProbe")
+        gate_kind, gate = ("Startup", startup) if startup else ("Readiness", readiness)
+        if startup is None and state.started_probe_at is None:
+            state.started_probe_at = now
+        if behaviour.never_ready and gate is not None:
+            # prober.go: a failed probe is the Warning "Unhealthy" event "<Kind> probe failed:
+            # <output>", recorded on every failed period (the apiserver counts repeats).
+            output = _probe_failure(gate, container, run.pod_ip)
+            period = scenario.seconds(float(gate.get("periodSeconds", 10)))
             self._warn(
                 run,
                 pod,
                 "Unhealthy",
-                "Readiness probe failed: connection refused",
+                f"{gate_kind} probe failed: {output}",
                 "kubelet",
                 now,
                 path,
+                period=period,
             )
             state.ready = False
-            due: float | None = now + scenario.seconds(WARNING_PERIOD)
+            due: float | None = now + period
         else:
+            if state.started_probe_at is None:
+                state.started_probe_at = now
             ready_at = state.running_since + scenario.seconds(behaviour.ready_delay)
-            state.ready = now >= ready_at or not has_probe
+            state.ready = now >= ready_at or readiness is None
             due = None if state.ready else ready_at
         if crash_at is not None:
             due = crash_at if due is None else min(due, crash_at)
@@ -564,8 +677,8 @@ class Kubelet:
             "image": state.image,
             "imageID": "",
             "ready": state.ready,
-            "restartCount": state.crashes,
-            "started": state.stage == "running",
+            "restartCount": state.restarts,
+            "started": state.stage == "running" and state.started_probe_at is not None,
             "lastState": {"terminated": state.last_terminated} if state.last_terminated else {},
         }
         if state.container_id:
@@ -574,6 +687,8 @@ class Kubelet:
             status["imageID"] = f"{_registry_name(state.image)}@sha256:{_digest(state.image)}"
         if state.stage == "running":
             status["state"] = {"running": {"startedAt": state.started_at}}
+        elif state.stage == "exited" and state.terminated is not None:
+            status["state"] = {"terminated": state.terminated}
         else:
             reason, message = state.waiting
             waiting: JSON = {"reason": reason or "ContainerCreating"}
@@ -665,6 +780,38 @@ class Kubelet:
             self.ctx.store.replace(PODS, updated)
 
 
+def _probe_failure(probe: JSON, container: JSON, pod_ip: str) -> str:
+    """What a probe of a server that does not listen reports (pkg/probe/tcp/tcp.go and
+    pkg/probe/http/http.go pass the dial error on; pkg/probe/exec/exec.go the command's output,
+    empty for ``pg_isready --quiet``)."""
+
+    def port(value: object) -> str:
+        for declared in container.get("ports", []) or []:
+            if declared.get("name") == value:
+                return str(declared.get("containerPort"))
+        return str(value)
+
+    if "tcpSocket" in probe:
+        address = f"{pod_ip}:{port(probe['tcpSocket'].get('port'))}"
+        return f"dial tcp {address}: connect: connection refused"
+    if "httpGet" in probe:
+        http = probe["httpGet"]
+        address = f"{pod_ip}:{port(http.get('port'))}"
+        scheme = str(http.get("scheme", "HTTP")).lower()
+        return (
+            f'Get "{scheme}://{address}{http.get("path", "/")}": dial tcp {address}: '
+            "connect: connection refused"
+        )
+    return ""
+
+
+def _go_duration(seconds: float) -> str:
+    """Go's time.Duration.String for whole seconds, as backOff.Get prints: 10s, 1m20s, 5m0s."""
+    whole = round(seconds)
+    minutes, rest = divmod(whole, 60)
+    return f"{minutes}m{rest}s" if minutes else f"{rest}s"
+
+
 def _requests(pod: JSON) -> dict[str, float]:
     totals = {"cpu": 0.0, "memory": 0.0}
     for container in pod.get("spec", {}).get("containers", []):
@@ -676,14 +823,30 @@ def _requests(pod: JSON) -> dict[str, float]:
 
 
 def _pull_error(image: str, failure: str) -> str:
+    """containerd's error for a failed pull, as the kubelet passes it on (ErrImagePull).
+
+    containerd core/remotes/docker/resolver.go: a registry answering 404 for the manifest gives
+    "<ref>: not found"; Docker Hub answers an unknown (or private) repository with 401
+    insufficient_scope, which containerd words "pull access denied, repository does not exist
+    or may require authorization"; other 4xx are "unexpected status from HEAD request"; a
+    registry that cannot be reached is Go's dial error, wrapped in "failed to do request".
+    The kubelet prefixes "failed to pull and unpack image" (containerd's CRI image_pull.go).
+    """
     full = _registry_name(image)
-    if failure == "unauthorized":
+    host, _, path = full.partition("/")
+    name, _, tag = path.rpartition(":")
+    head = f'failed to pull and unpack image "{full}": failed to resolve reference "{full}": '
+    registry = "registry-1.docker.io" if host == "docker.io" else host
+    manifest = f"https://{registry}/v2/{name}/manifests/{tag}"
+    if failure == "noRepository":
         return (
-            f'failed to pull and unpack image "{full}": failed to resolve reference "{full}": '
-            "pull access denied, repository does not exist or may require authorization: "
+            head + "pull access denied, repository does not exist or may require authorization: "
             "server message: insufficient_scope: authorization failed"
         )
-    return (
-        f'rpc error: code = NotFound desc = failed to pull and unpack image "{full}": '
-        f'failed to resolve reference "{full}": {full}: not found'
-    )
+    if failure == "unauthorized":
+        return head + f"unexpected status from HEAD request to {manifest}: 401 Unauthorized"
+    if failure == "timeout":
+        return (
+            head + f'failed to do request: Head "{manifest}": dial tcp 203.0.113.7:443: i/o timeout'
+        )
+    return head + f"{full}: not found"

@@ -58,7 +58,7 @@ class ControllerManager:
         with self.ctx.store.lock:
             waits.append(self.namespaces.reconcile())
             waits.append(self.deployments.reconcile())
-            self.replicasets.reconcile()
+            waits.append(self.replicasets.reconcile())
             self.volumes.reconcile()
             waits.append(self.kubelet.reconcile())
             self.endpoints.reconcile()

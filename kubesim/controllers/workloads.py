@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 import time
+from datetime import datetime, timezone
 from typing import Any
 
 from kubesim.controllers.base import (
@@ -54,8 +55,10 @@ class ReplicaSetController:
     def __init__(self, ctx: Context) -> None:
         self.ctx = ctx
 
-    def reconcile(self) -> None:
+    def reconcile(self) -> float | None:
+        """Returns when a ready pod next becomes available (minReadySeconds), if one will."""
         store = self.ctx.store
+        self._next_available: float | None = None
         pods_by_owner: dict[str, list[JSON]] = {}
         for pod in store.all(PODS):
             for ref in pod["metadata"].get("ownerReferences", []):
@@ -66,6 +69,7 @@ class ReplicaSetController:
             pods = pods_by_owner.get(replica_set["metadata"]["uid"], [])
             self._scale(replica_set, [p for p in pods if _active(p)])
             self._report(replica_set)
+        return self._next_available
 
     def _scale(self, replica_set: JSON, active: list[JSON]) -> None:
         wanted = replica_set["spec"].get("replicas", 1)
@@ -115,6 +119,8 @@ class ReplicaSetController:
     def _report(self, replica_set: JSON) -> None:
         pods = [p for p in self.ctx.store.all(PODS) if owned_by(p, replica_set) and _active(p)]
         ready = sum(1 for p in pods if pod_ready(p))
+        min_ready = float(replica_set["spec"].get("minReadySeconds", 0) or 0)
+        available = sum(1 for p in pods if self._available(p, min_ready))
         status: JSON = {
             "replicas": len(pods),
             "fullyLabeledReplicas": len(pods),
@@ -122,11 +128,35 @@ class ReplicaSetController:
         }
         if ready:
             status["readyReplicas"] = ready
-            status["availableReplicas"] = ready
+        if available:
+            status["availableReplicas"] = available
         if status != replica_set.get("status"):
             updated = editable(replica_set)
             updated["status"] = status
             self.ctx.update(REPLICASETS, updated)
+
+    def _available(self, pod: JSON, min_ready: float) -> bool:
+        """pkg/api/v1/pod IsPodAvailable: Ready, and for minReadySeconds (counted from the Ready
+        condition's lastTransitionTime, a whole-second timestamp, as the controller counts)."""
+        if not pod_ready(pod):
+            return False
+        if min_ready <= 0:
+            return True
+        since = condition(pod, "Ready") or {}
+        try:
+            became = datetime.strptime(
+                str(since.get("lastTransitionTime")), "%Y-%m-%dT%H:%M:%SZ"
+            ).replace(tzinfo=timezone.utc)
+        except ValueError:
+            return False
+        left = became.timestamp() + min_ready - time.time()
+        if left < 0:
+            return True
+        due = time.monotonic() + left + 0.01
+        self._next_available = (
+            due if self._next_available is None else min(self._next_available, due)
+        )
+        return False
 
 
 class DeploymentController:
@@ -162,6 +192,13 @@ class DeploymentController:
         if new is None:
             new = self._create_set(deployment, pod_hash, olds)
             created = True
+        elif new["spec"].get("minReadySeconds", 0) != spec.get("minReadySeconds", 0):
+            # deployment/sync.go getNewReplicaSet keeps the new ReplicaSet's minReadySeconds.
+            copied = editable(new)
+            copied["spec"]["minReadySeconds"] = spec.get("minReadySeconds", 0)
+            if not copied["spec"]["minReadySeconds"]:
+                del copied["spec"]["minReadySeconds"]
+            new = self.ctx.update(REPLICASETS, copied)
         self._rollout(deployment, new, olds)
         return self._status(deployment, new, created)
 
@@ -176,6 +213,9 @@ class DeploymentController:
             default=0,
         )
         name = f"{meta['name']}-{pod_hash}"
+        rs_spec: JSON = {"replicas": 0, "selector": selector, "template": template}
+        if deployment["spec"].get("minReadySeconds"):
+            rs_spec["minReadySeconds"] = deployment["spec"]["minReadySeconds"]
         replica_set = {
             "kind": "ReplicaSet",
             "apiVersion": "apps/v1",
@@ -195,7 +235,7 @@ class DeploymentController:
                 "ownerReferences": [owner_reference(deployment, "Deployment", "apps/v1")],
                 "generation": 1,
             },
-            "spec": {"replicas": 0, "selector": selector, "template": template},
+            "spec": rs_spec,
             "status": {"replicas": 0},
         }
         stored = self.ctx.store.create(REPLICASETS, replica_set)

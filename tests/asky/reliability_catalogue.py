@@ -729,11 +729,94 @@ COVERED_ELSEWHERE: tuple[Elsewhere, ...] = (
         "test_asky_e2e_run_more.py::test_crash_loop_names_the_exit_code_in_one_line",
     ),
     Elsewhere(
-        "An image does not exist",
-        'image "asky-auth:… not found',
+        "A container crashes once at start, then runs (a dependency answered late)",
+        "asky is ready in namespace asky",
+        (ExitCode.OK,),
+        "Nothing: the kubelet restarts it at once, as on a real node; only a second exit "
+        "(CrashLoopBackOff) fails the deploy.",
+        "test_asky_e2e_diagnosis.py::"
+        "test_a_service_that_crashes_once_at_start_then_runs_deploys_with_exit_0",
+    ),
+    Elsewhere(
+        "A container passes its probe, then crashes every time",
+        "gateway: CrashLoopBackOff — container gateway exited with code 2",
         (ExitCode.WORKLOAD_FAILED,),
-        "Build the image into minikube (`minikube image build`) or fix `--set-image`.",
+        "Read the `logs --previous` shown; `minReadySeconds: 5` keeps such a pod from counting "
+        "as available.",
+        "test_asky_e2e_diagnosis.py::"
+        "test_a_service_that_crashes_each_time_a_second_after_ready_is_not_called_done",
+    ),
+    Elsewhere(
+        "A local image was never loaded into minikube",
+        'auth: ErrImagePull — image "asky-auth:1.0.0" is in no registry the node can reach',
+        (ExitCode.WORKLOAD_FAILED,),
+        "`minikube image load asky-auth:1.0.0` (or `minikube image build -t asky-auth:1.0.0 "
+        "DIR`), or fix `--set-image`.",
+        "test_asky_e2e_diagnosis.py::"
+        "test_a_local_image_never_loaded_into_minikube_fails_at_once_with_minikube_image_load",
+    ),
+    Elsewhere(
+        "An image tag does not exist",
+        'image "asky-auth:… not found: the registry has no such tag',
+        (ExitCode.WORKLOAD_FAILED,),
+        "Fix the tag with `--set-image`, or load a local build with `minikube image load`.",
         "test_asky_e2e_run.py::test_image_not_found_fails_fast_with_its_cause",
+    ),
+    Elsewhere(
+        "The registry refuses the credentials (401)",
+        'the registry refused the credentials for image "asky-auth:1.0.0"',
+        (ExitCode.WORKLOAD_FAILED,),
+        "Add or fix the imagePullSecret for that registry.",
+        "test_asky_e2e_diagnosis.py::"
+        "test_refused_registry_credentials_fail_at_once_asking_for_a_pull_secret",
+    ),
+    Elsewhere(
+        "The registry cannot be reached (i/o timeout)",
+        'auth: 0/2 ready: ImagePullBackOff: Failed to pull image "asky-auth:1.0.0": … i/o timeout',
+        (ExitCode.TIMEOUT,),
+        "It may pass: the kubelet retries (10 s, doubling) and run.py waits until `--timeout`; "
+        "check the node's network or registry mirror.",
+        "test_asky_e2e_diagnosis.py::"
+        "test_a_registry_that_stays_unreachable_times_out_naming_the_pull_error",
+    ),
+    Elsewhere(
+        "A readiness or startup probe never passes",
+        "pyxis: 0/2 ready: Startup probe failed: dial tcp …:8000: connect: connection refused",
+        (ExitCode.TIMEOUT,),
+        "The service does not listen on the probed port: read its log in the report.",
+        "test_asky_e2e_diagnosis.py::"
+        "test_a_probe_that_never_passes_times_out_naming_the_probe_once_per_workload",
+    ),
+    Elsewhere(
+        "A volume names a Secret that does not exist",
+        'auth: Secret auth-token-keys does not exist, needed by volume "credentials"',
+        (ExitCode.WORKLOAD_FAILED,),
+        "Fix the name in the Deployment's volume, or create the Secret.",
+        "test_asky_e2e_diagnosis.py::"
+        "test_a_projected_secret_or_key_that_does_not_exist_is_named_with_its_volume",
+    ),
+    Elsewhere(
+        "A volume names a Secret key that does not exist",
+        'auth: Secret auth-db has no key passwd, needed by volume "credentials"',
+        (ExitCode.WORKLOAD_FAILED,),
+        "Fix the key in the volume's items, or add it to the Secret.",
+        "test_asky_e2e_diagnosis.py::"
+        "test_a_projected_secret_or_key_that_does_not_exist_is_named_with_its_volume",
+    ),
+    Elsewhere(
+        "`--replicas` more than the nodes can hold",
+        "the stack requests 4672Mi memory (…) but the nodes have 3912Mi free …: short by 760Mi",
+        (ExitCode.CLUSTER_UNAVAILABLE,),
+        "Refused before any change: lower `--replicas`, or add capacity.",
+        "test_asky_e2e_diagnosis.py::test_replicas_the_node_cannot_hold_are_refused_before_any_change",
+    ),
+    Elsewhere(
+        "A ResourceQuota or LimitRange in the namespace the stack does not fit",
+        "ResourceQuota team allows 500m requests.cpu …: short by 150m",
+        (ExitCode.CLUSTER_UNAVAILABLE,),
+        "Refused before any change: ask for a larger quota, or lower the requests.",
+        "test_asky_e2e_diagnosis.py::"
+        "test_a_quota_and_a_limit_range_added_to_the_namespace_are_both_reported",
     ),
     Elsewhere(
         "A container references a ConfigMap key that does not exist",
@@ -743,10 +826,11 @@ COVERED_ELSEWHERE: tuple[Elsewhere, ...] = (
         "test_asky_e2e_run_more.py::test_missing_config_key_fails_with_create_container_config_error",
     ),
     Elsewhere(
-        "A pod is bigger than the node",
-        "postgres: Unschedulable … Insufficient cpu",
-        (ExitCode.WORKLOAD_FAILED,),
-        "Give the node more resources, or lower the requests.",
+        "A pod, or the whole stack, is bigger than the nodes (or the namespace's quota)",
+        "postgres: it requests 250m cpu but the largest node, minikube, has 100m allocatable",
+        (ExitCode.CLUSTER_UNAVAILABLE,),
+        "Refused in preflight, before any change: give the node more resources, or lower the "
+        "requests or `--replicas`.",
         "test_asky_e2e_run_more.py::"
         "test_a_pod_bigger_than_the_node_fails_at_once_with_the_node_allocatable",
     ),

@@ -408,14 +408,18 @@ def test_service_without_endpoints_is_caught_by_the_endpoint_check(
 def test_a_pod_bigger_than_the_node_fails_at_once_with_the_node_allocatable(
     start_sim: StartSim, run_py: RunPy
 ) -> None:
-    """postgres requests 250m cpu on a 100m node: it can never schedule, so no 15 s grace (the
-    stage timeout is shorter than the grace, so waiting it out would end in exit code 4)."""
+    """postgres requests 250m cpu on a 100m node: it can never schedule, which preflight sees
+    from the node's allocatable before anything is created."""
     sim = start_sim("node: {cpu: 100m}")
     result = run_py(sim, "--timeout", "10")
-    assert result.returncode == 1, result.stderr
-    line = error_line(result.stderr)
-    assert line.startswith("error: postgres: Unschedulable") and "Insufficient cpu" in line
-    assert "requests 250m cpu but the largest node, minikube, has 100m allocatable" in line
+    assert result.returncode == 3, result.stderr
+    said = result.stderr.replace("\n    ", " ")
+    assert (
+        "postgres: it requests 250m cpu but the largest node, minikube, has 100m allocatable"
+        in (said)
+    )
+    assert "short by 550m cpu" in said
+    assert sim.get("namespaces", "asky") is None
 
 
 def test_a_mounted_config_key_that_is_missing_fails_fast_with_failed_mount(
@@ -433,8 +437,13 @@ def test_a_mounted_config_key_that_is_missing_fails_fast_with_failed_mount(
     result = run_py(sim, "--manifests", str(root), "--timeout", "30")
     assert result.returncode == 1, result.stderr
     assert error_line(result.stderr) == (
-        'error: gateway: FailedMount — MountVolume.SetUp failed for volume "config" : '
-        "configmap references non-existent config key: nginx.conf"
+        'error: gateway: ConfigMap gateway-config has no key nginx.conf, needed by volume "config" '
+        "(FailedMount)"
+    )
+    assert re.search(
+        r"FailedMount( \(x\d+\))? on gateway-\S+: MountVolume.SetUp failed for volume "
+        r'"config" : configmap references non-existent config key: nginx.conf',
+        result.stderr,
     )
     assert "hint: add the missing key or object" in result.stderr
 

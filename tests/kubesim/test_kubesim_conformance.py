@@ -306,9 +306,10 @@ def test_logs_by_label_and_previous_after_crash(kubectl_on, start_sim) -> None:
     kubectl.ok("apply", "-f", "-", stdin=manifest("crash:1").replace("replicas: 2", "replicas: 1"))
 
     def crashed() -> bool:
+        """Backing off: the second exit (the first is restarted at once, as doBackOff does)."""
         pods = sim.objects("pods", "demo")
         return bool(pods) and any(
-            s.get("lastState", {}).get("terminated")
+            s.get("state", {}).get("waiting", {}).get("reason") == "CrashLoopBackOff"
             for s in pods[0].get("status", {}).get("containerStatuses", [])
         )
 
@@ -453,3 +454,24 @@ def test_create_conflict_already_exists(kubectl, demo) -> None:
     result = kubectl("create", "namespace", "demo")
     assert result.returncode == 1
     assert 'namespaces "demo" already exists' in result.stderr
+
+
+def test_min_ready_seconds_holds_availability_back_as_the_replicaset_controller_does(
+    kubectl, demo, sim: KubeSim
+) -> None:
+    """pkg/api/v1/pod IsPodAvailable: Ready for minReadySeconds (from the Ready condition's
+    lastTransitionTime) before a pod counts as available; `rollout status` waits for it."""
+    with_min_ready = manifest().replace("  replicas: 2\n", "  replicas: 2\n  minReadySeconds: 2\n")
+    started = time.monotonic()
+    kubectl.ok("apply", "-f", "-", stdin=with_min_ready)
+
+    def ready_not_available() -> bool:
+        status = (sim.get("deployments", "web", "demo", "apps") or {}).get("status", {})
+        return status.get("readyReplicas") == 2 and not status.get("availableReplicas")
+
+    wait_until(ready_not_available)
+    kubectl.ok("-n", "demo", "rollout", "status", "deploy/web", "--timeout=30s")
+    assert time.monotonic() - started >= 1.0  # 2 s, less the Ready timestamp's truncation
+    replica_set = sim.objects("replicasets", "demo", "apps")[0]
+    assert replica_set["spec"]["minReadySeconds"] == 2
+    assert replica_set["status"]["availableReplicas"] == 2
