@@ -75,6 +75,10 @@ class RunShDeployment:
         return next((d for d in self.deployments if _name(d) == DATABASE), None)
 
     @property
+    def volume_name(self) -> str:
+        return VOLUME
+
+    @property
     def data_path(self) -> str | None:
         """The node directory of run.sh's database volume, while the volume exists."""
         path = ((self.volume or {}).get("spec") or {}).get("hostPath", {}).get("path")
