@@ -127,7 +127,7 @@ def plan(
     if layout is None:
         layout = _layout_from(found)
     given = _secret_values(kubectl, options, found)
-    _check_image(found, our_postgres_image)
+    check_image(found, our_postgres_image)
     adoption = Adoption(kubectl, options.namespace, given, timeout=timeout, notify=notify)
     return AdoptionPlan(_with_layout(options, layout), adoption)
 
@@ -182,7 +182,7 @@ def _secret_values(
     return run_sh.secret_values(creds)
 
 
-def _check_image(found: RunShDeployment, ours: str) -> None:
+def check_image(found: RunShDeployment, ours: str) -> None:
     """PostgreSQL refuses a data directory of another major version: say so before anything."""
     if found.database is None:
         return
