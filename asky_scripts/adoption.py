@@ -29,10 +29,10 @@ by running ``run.py --adopt`` again; each step re-reads what is left of run.sh's
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import json
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 import tenacity
@@ -83,7 +83,7 @@ def describe(found: RunShDeployment, *, finishing: bool) -> str:
     )
 
 
-@dataclass(frozen=True)
+@dataclasses.dataclass(frozen=True)
 class AdoptionPlan:
     """What preflight decided: the options to deploy with, and the takeover (if any)."""
 
@@ -133,16 +133,7 @@ def plan(
 
 
 def _with_layout(options: DeployOptions, layout: AdoptedLayout | None) -> DeployOptions:
-    if layout is None:
-        return options
-    return DeployOptions(
-        namespace=options.namespace,
-        replicas=options.replicas,
-        images=options.images,
-        storage_class=options.storage_class,
-        gateway_type=options.gateway_type,
-        adopted=layout,
-    )
+    return options if layout is None else dataclasses.replace(options, adopted=layout)
 
 
 def _layout_from(found: RunShDeployment) -> AdoptedLayout:

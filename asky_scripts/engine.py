@@ -205,7 +205,9 @@ class Deployer:
             self._kubectl.run(args, stdin=to_stream(list(manifests)), attempts=_STREAM_ATTEMPTS)
         except TransientError:
             if len(manifests) == 1:
-                raise
+                # The one object gets its own bounded retries, as each object does below.
+                self._kubectl.run(args, stdin=to_stream(list(manifests)))
+                return
             # Kind by kind keeps the stage's order (Services before their Deployments);
             # objects of one kind are independent, so they go concurrently.
             for _, same_kind in itertools.groupby(manifests, key=lambda m: m.kind):
