@@ -124,6 +124,15 @@ def plan(
             "start an empty one",
             hint="adopt without --storage-class",
         )
+    if layout is None and our_volume is not None:
+        raise ClusterRefusedError(
+            f"--adopt: namespace {options.namespace} has both run.sh's objects and our own "
+            f"database volume {options.pv_name} with its own data; adopting would put two "
+            "databases behind one deploy, so nothing was changed",
+            hint="decide which database to keep: `python terminate.py --run-sh` removes "
+            "run.sh's deployment (its files stay on the node), or deploy the adoption into "
+            "another --namespace",
+        )
     if layout is None:
         layout = _layout_from(found)
     given = _secret_values(kubectl, options, found)

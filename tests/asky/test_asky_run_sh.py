@@ -228,3 +228,46 @@ def test_terminate_run_sh_plan_deletes_namespace_and_volume_only() -> None:
     assert "kubectl delete all --all -n default" in notes and "helm uninstall" in notes
     assert "/mnt/data" in plan.data_warning and "run.py --adopt" in plan.data_warning
     assert plan.foreign == ()
+
+
+class _NoKubectl:
+    """plan() must refuse before it asks the cluster anything."""
+
+    def __getattr__(self, name: str) -> Any:
+        raise AssertionError(f"kubectl.{name} called")
+
+
+def test_adopting_beside_our_own_database_is_refused() -> None:
+    found = run_sh.recognise("asky", contents(), volume())
+    ours = {"metadata": {"name": "asky-postgres-data"}, "spec": {"hostPath": {"path": "/d"}}}
+    with pytest.raises(ClusterRefusedError, match="two databases"):
+        adoption.plan(
+            _NoKubectl(),  # type: ignore[arg-type]
+            DeployOptions(),
+            found,
+            ours,
+            adopt=True,
+            our_postgres_image="postgres:17.6",
+            timeout=1,
+            notify=lambda stage, message: None,
+        )
+
+
+def test_without_adopt_the_refusal_lists_what_was_found_and_what_adopt_does() -> None:
+    found = run_sh.recognise("asky", contents(), volume())
+    with pytest.raises(ClusterRefusedError) as refused:
+        adoption.plan(
+            _NoKubectl(),  # type: ignore[arg-type]
+            DeployOptions(),
+            found,
+            None,
+            adopt=False,
+            our_postgres_image="postgres:17.6",
+            timeout=1,
+            notify=lambda stage, message: None,
+        )
+    message = refused.value.message
+    assert "a deployment made by the original run.sh" in message
+    assert "Deployment/postgres (app=postgres)" in message and "Nothing was changed" in message
+    assert "stopped before ours starts on the same data (/mnt/data)" in message
+    assert "python run.py --adopt" in refused.value.hint
