@@ -34,19 +34,19 @@ pytestmark = [
 RunPy = Callable[..., "subprocess.CompletedProcess[str]"]
 
 
-def kubectl(sim: KubeSim, *args: str) -> str:
+def kubectl(sim: KubeSim, *args: str, binary: str = KUBECTL) -> str:
     done = subprocess.run(
-        [KUBECTL, *args], env=sim.env, capture_output=True, text=True, timeout=60, check=False
+        [binary, *args], env=sim.env, capture_output=True, text=True, timeout=60, check=False
     )
     assert done.returncode == 0, f"kubectl {' '.join(args)}:\n{done.stderr}"
     return done.stdout
 
 
-def deploy_like_run_sh(sim: KubeSim) -> None:
+def deploy_like_run_sh(sim: KubeSim, binary: str = KUBECTL) -> None:
     """What run.sh did: create the namespace, apply each folder client-side, wait for postgres."""
-    kubectl(sim, "create", "namespace", "asky")
+    kubectl(sim, "create", "namespace", "asky", binary=binary)
     for path in sorted(RUN_SH.glob("*.yaml")):
-        kubectl(sim, "apply", "-n", "asky", "-f", str(path))
+        kubectl(sim, "apply", "-n", "asky", "-f", str(path), binary=binary)
     kubectl(sim, "wait", "-n", "asky", "--for=condition=Ready", "pod", "-l", "app=postgres")
     kubectl(sim, "rollout", "status", "-n", "asky", "deployment/auth", "--timeout=60s")
 
@@ -59,13 +59,15 @@ def run_sh_cluster() -> Iterator[KubeSim]:
         yield sim
 
 
-def command(sim: KubeSim, script: str, *args: str) -> list[str]:
-    return [sys.executable, str(REPO / script), "--kubectl", KUBECTL, *args]
+def command(sim: KubeSim, script: str, *args: str, binary: str = KUBECTL) -> list[str]:
+    return [sys.executable, str(REPO / script), "--kubectl", binary, *args]
 
 
-def run(sim: KubeSim, script: str, *args: str) -> subprocess.CompletedProcess[str]:
+def run(
+    sim: KubeSim, script: str, *args: str, binary: str = KUBECTL
+) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        command(sim, script, *args),
+        command(sim, script, *args, binary=binary),
         env={**sim.env, "NO_COLOR": "1"},
         cwd=sim.workdir,
         capture_output=True,
@@ -135,22 +137,29 @@ def test_run_sh_deployment_is_refused_without_adopt_and_nothing_changes(
 
 
 def test_adopt_takes_over_keeps_the_database_and_a_rerun_changes_nothing(
-    run_sh_cluster: KubeSim,
+    kubectl_bin: Path,
 ) -> None:
-    sim = run_sh_cluster
-    adopted = run(sim, "run.py", "--adopt")
-    assert adopted.returncode == 0, adopted.stdout + adopted.stderr
-    assert_adopted(sim, adopted.stdout)
-    before = sim.snapshot()
-    again = run(sim, "run.py")
-    assert again.returncode == 0, again.stderr
-    assert sim.snapshot() == before
-    assert "Skipping initialization" in again.stdout
-    removed = run(sim, "terminate.py", "--yes")
-    assert removed.returncode == 0, removed.stderr
-    assert sim.get("namespaces", "asky") is None
-    assert sim.get("persistentvolumes", "asky-postgres-data") is None
-    assert not sim.objects("persistentvolumes")
+    """With each kubectl: the client-side to server-side apply upgrade is kubectl's own."""
+    binary = str(kubectl_bin)
+    if binary != KUBECTL:
+        pytest.skip(
+            "kubectl 1.29-1.32 cannot parse the generated Secrets' stream yet (issue 11, part 1: "
+            "`error parsing STDIN: json: ... invalid character '-'`); drop this skip with that fix"
+        )
+    with KubeSim() as sim:
+        deploy_like_run_sh(sim, binary)
+        adopted = run(sim, "run.py", "--adopt", binary=binary)
+        assert adopted.returncode == 0, adopted.stdout + adopted.stderr
+        assert_adopted(sim, adopted.stdout)
+        before = sim.snapshot()
+        again = run(sim, "run.py", binary=binary)
+        assert again.returncode == 0, again.stderr
+        assert sim.snapshot() == before
+        assert "Skipping initialization" in again.stdout
+        removed = run(sim, "terminate.py", "--yes", binary=binary)
+        assert removed.returncode == 0, removed.stderr
+        assert sim.get("namespaces", "asky") is None
+        assert not sim.objects("persistentvolumes")
 
 
 def _interrupt_at(sim: KubeSim, moment: str) -> int:
