@@ -19,7 +19,7 @@ from asky_scripts import adoption, cli_common, run_sh, volume_rebind
 from asky_scripts.engine import Deployer, read_nodes
 from asky_scripts.errors import AskyError, ExitCode, Interrupted, UsageError
 from asky_scripts.interrupts import interrupted_exit_code, sigterm_raises
-from asky_scripts.kubectl import Kubectl
+from asky_scripts.kubectl import Kubectl, KubectlError
 from asky_scripts.manifests import (
     DATABASE,
     GATEWAY_TYPES,
@@ -28,7 +28,7 @@ from asky_scripts.manifests import (
     check_image_reference,
 )
 from asky_scripts.plan import RESOURCES, PlannedStage, for_deploy, load_plan, volume_host_path
-from asky_scripts.preflight import run_preflight
+from asky_scripts.preflight import run_preflight, versions
 from asky_scripts.progress import Progress
 from asky_scripts.report import JsonReport, TextReport
 
@@ -137,10 +137,14 @@ def _adoption(
 ) -> adoption.AdoptionPlan:
     """Whether run.sh's deployment is there to adopt (or refused without --adopt), and the
     database layout an earlier adoption recorded on our volume (kept on every later run)."""
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        ours = pool.submit(volume_rebind.read_volume, kubectl, options)
-        found = run_sh.read(kubectl, options.namespace)
-        our_volume = ours.result()
+    try:
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            ours = pool.submit(volume_rebind.read_volume, kubectl, options)
+            found = run_sh.read(kubectl, options.namespace)
+            our_volume = ours.result()
+    except KubectlError:
+        versions(kubectl)  # a binary that is not kubectl, or a wrong context, says so first
+        raise
     return adoption.plan(
         kubectl,
         options,
