@@ -22,6 +22,7 @@ from typing import Any
 import tenacity
 
 from asky_scripts import diagnostics, host_directory, polling, readiness, volume_rebind
+from asky_scripts.adoption import Adoption
 from asky_scripts.errors import (
     ClusterRefusedError,
     FailureReport,
@@ -124,8 +125,12 @@ class Deployer:
         environ: Mapping[str, str] | None = None,
         nodes: Sequence[Obj] = (),
         clock: Callable[[], float] = time.monotonic,
+        adoption: Adoption | None = None,
     ) -> None:
         self._kubectl = kubectl
+        # Taking over run.sh's objects forces the apply: their fields belong to kubectl's
+        # client-side apply, which kubectl then hands to our manager (see adoption.py).
+        self._adoption = adoption
         self._facts = facts
         self._nodes = list(nodes)
         # The last stage's final tick: every Deployment and Service as judged ready, which is
@@ -143,7 +148,7 @@ class Deployer:
         self._options = options
         self._progress = progress
         self._timeout = timeout
-        self._force = force_conflicts
+        self._force = force_conflicts or adoption is not None
         self._clock = clock
         self.current_stage = "preflight"
 
@@ -158,7 +163,12 @@ class Deployer:
         self.current_stage = "validation"
         manifests = [m for planned in self._plan for m in planned.manifests]
         if self._facts.namespace_exists:
-            self._dry_run(manifests, force=self._force)
+            # run.sh's Deployments are deleted, not patched (their selectors cannot change):
+            # ours are validated as new objects, where nothing of that name is in the way.
+            replaced = self._adoption.replaced_deployments() if self._adoption else set()
+            elsewhere = [m for m in manifests if m.kind == "Deployment" and m.name in replaced]
+            self._dry_run([m for m in manifests if m not in elsewhere], force=self._force)
+            self._dry_run([_in_namespace(m, VALIDATION_NAMESPACE) for m in elsewhere], force=True)
             return
         # Forbidden here fails the run too: a user who may not even dry-run in the default
         # namespace is very unlikely to be allowed to create a namespace.
@@ -195,7 +205,9 @@ class Deployer:
             self._kubectl.run(args, stdin=to_stream(list(manifests)), attempts=_STREAM_ATTEMPTS)
         except TransientError:
             if len(manifests) == 1:
-                raise
+                # The one object gets its own bounded retries, as each object does below.
+                self._kubectl.run(args, stdin=to_stream(list(manifests)))
+                return
             # Kind by kind keeps the stage's order (Services before their Deployments);
             # objects of one kind are independent, so they go concurrently.
             for _, same_kind in itertools.groupby(manifests, key=lambda m: m.kind):
@@ -280,6 +292,8 @@ class Deployer:
                     manifests, extra = self._claim_volume(manifests)
                 if stage.generates_secrets:
                     extra = [("Secret", name) for name in secret_names()]
+                if self._adoption is not None:
+                    self._adoption.before(stage.name)
                 # The generated Secrets and the stage's objects are independent: at once.
                 with ThreadPoolExecutor(max_workers=1) as pool:
                     secrets = (
@@ -302,6 +316,8 @@ class Deployer:
                 if stage.name == "namespace":
                     self._lock = held.enter_context(self._namespace_lock())
                     detail += "; deploy lock taken"
+                if self._adoption is not None:
+                    self._adoption.after(stage.name)
                 self._progress.stage_done(stage.name, self._clock() - started, detail)
 
     def _namespace_lock(self) -> NamespaceLock:
@@ -379,7 +395,8 @@ class Deployer:
         Secrets meanwhile makes our create answer AlreadyExists, and theirs are kept.
         """
         existing = self._existing_secrets() if self._facts.namespace_exists else set()
-        new = missing_secrets(existing, self.namespace)
+        given = self._adoption.secret_values if self._adoption else None
+        new = missing_secrets(existing, self.namespace, given)
         if new:
             # A JSON stream (objects one after the other), never joined by ``---``: kubectl
             # before 1.33 reads input starting with ``{`` as JSON only (apimachinery's
@@ -562,6 +579,8 @@ class Deployer:
         for line in log.splitlines():
             if any(marker.lower() in line.lower() for marker in POSTGRES_INIT_MARKERS):
                 self._progress.note("database", f"init: {line.strip()}")
+        if self._adoption is not None:
+            self._adoption.check_database_log(log)
         if POSTGRES_READY_LINE in log:
             return "; accepting connections"
         self._progress.note(

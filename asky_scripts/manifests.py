@@ -74,6 +74,21 @@ class Manifest:
         return Manifest(self.source, self.line, obj)
 
 
+#: On our volume: it was adopted from run.sh (see adoption.py), and where the database lies.
+ADOPTED_ANNOTATION = "asky-scripts/adopted-from"
+PGDATA_ANNOTATION = "asky-scripts/pgdata-subpath"
+POSTGRES_MOUNT = "/var/lib/postgresql/data"
+
+
+@dataclass(frozen=True)
+class AdoptedLayout:
+    """Where a database adopted from run.sh lives: our volume points at run.sh's directory
+    and PGDATA at the database inside it (``subpath`` below the mount, often ``""``)."""
+
+    host_path: str
+    subpath: str = ""
+
+
 @dataclass(frozen=True)
 class DeployOptions:
     """What the command line changes about the manifests."""
@@ -83,6 +98,8 @@ class DeployOptions:
     images: Mapping[str, str] = field(default_factory=dict)
     storage_class: str | None = None
     gateway_type: str | None = None
+    #: Set when the database is run.sh's, adopted in place (see adoption.py).
+    adopted: AdoptedLayout | None = None
 
     @property
     def pv_name(self) -> str:
@@ -229,6 +246,11 @@ def _retarget_volume(obj: dict[str, Any], options: DeployOptions) -> None:
     if isinstance(host_path, dict) and isinstance(host_path.get("path"), str):
         parts = host_path["path"].split("/")
         host_path["path"] = "/".join(ns if part == DEFAULT_NAMESPACE else part for part in parts)
+        if options.adopted is not None:
+            host_path["path"] = options.adopted.host_path
+            obj["metadata"].setdefault("annotations", {}).update(
+                {ADOPTED_ANNOTATION: "run.sh", PGDATA_ANNOTATION: options.adopted.subpath}
+            )
 
 
 def _retarget_claim(obj: dict[str, Any], options: DeployOptions) -> None:
@@ -251,6 +273,11 @@ def _apply_workload_options(obj: dict[str, Any], options: DeployOptions) -> None
         for env in container.get("env", []):
             if "value" in env:
                 env["value"] = _retarget_dns(env["value"], options.namespace)
+    if name == DATABASE and options.adopted is not None:
+        for container in pod_spec.get("containers", []):
+            for env in container.get("env", []):
+                if env.get("name") == "PGDATA":
+                    env["value"] = POSTGRES_MOUNT + options.adopted.subpath
     if name in options.images:
         containers = pod_spec.get("containers", [])
         target = next((c for c in containers if c.get("name") == name), None)

@@ -150,8 +150,13 @@ def current_context(kubectl: Kubectl, explicit: str | None) -> str:
     return explicit or kubectl.run(["config", "current-context"]).strip()
 
 
-def namespace_problems(namespace: Obj | None, options: DeployOptions) -> list[str]:
-    """Why an existing namespace cannot receive this deploy (Terminating, someone else's)."""
+def namespace_problems(
+    namespace: Obj | None, options: DeployOptions, *, adopting: bool = False
+) -> list[str]:
+    """Why an existing namespace cannot receive this deploy (Terminating, someone else's).
+
+    A namespace run.sh made is not ours either, but ``--adopt`` takes it over (adoption.py).
+    """
     if namespace is None:
         return []
     problems: list[str] = []
@@ -164,7 +169,7 @@ def namespace_problems(namespace: Obj | None, options: DeployOptions) -> list[st
             "for it), then run again"
         )
     labels = (namespace.get("metadata") or {}).get("labels") or {}
-    if labels.get(MANAGED_BY_LABEL) != MANAGED_BY:
+    if labels.get(MANAGED_BY_LABEL) != MANAGED_BY and not adopting:
         problems.append(
             f"namespace {ns} exists and was not created by asky-scripts (no label "
             f"{MANAGED_BY_LABEL}={MANAGED_BY}); choose another --namespace"
@@ -374,6 +379,8 @@ def run_preflight(
     namespaced_resources: Sequence[str],
     host_path: str | None,
     environ: Mapping[str, str],
+    *,
+    adopting: bool = False,
 ) -> ClusterFacts:
     """Every check of the preflight stage; raises one error listing every problem found.
 
@@ -409,7 +416,7 @@ def run_preflight(
         client, server, skew_warning = asked_versions.result()
         namespace = next((o for o in found if o.get("kind") == "Namespace"), None)
         volume = next((o for o in found if o.get("kind") == "PersistentVolume"), None)
-        problems = namespace_problems(namespace, options)
+        problems = namespace_problems(namespace, options, adopting=adopting)
         finding = VolumeFinding(VolumeState.ABSENT)
         if host_path is not None:
             finding = volume_rebind.inspect(kubectl, options, volume, host_path)

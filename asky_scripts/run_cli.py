@@ -15,19 +15,21 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TextIO
 
-from asky_scripts import cli_common
+from asky_scripts import adoption, cli_common, run_sh, volume_rebind
 from asky_scripts.engine import Deployer, read_nodes
 from asky_scripts.errors import AskyError, ExitCode, Interrupted, UsageError
 from asky_scripts.interrupts import interrupted_exit_code, sigterm_raises
-from asky_scripts.kubectl import OLDEST_KUBECTL_MINOR
+from asky_scripts.kubectl import OLDEST_KUBECTL_MINOR, Kubectl, KubectlError
 from asky_scripts.manifests import (
+    DATABASE,
     GATEWAY_TYPES,
     MANIFESTS_DIR,
     DeployOptions,
     check_image_reference,
 )
-from asky_scripts.plan import RESOURCES, for_deploy, load_plan, volume_host_path
-from asky_scripts.preflight import check_capacity, run_preflight
+from asky_scripts.plan import RESOURCES, PlannedStage, for_deploy, load_plan, volume_host_path
+from asky_scripts.preflight import check_capacity, run_preflight, versions
+from asky_scripts.progress import Progress
 from asky_scripts.report import JsonReport, TextReport
 
 
@@ -85,6 +87,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--diff", action="store_true", help="show what would change (exit 1 when something would)"
     )
     parser.add_argument(
+        "--adopt",
+        action="store_true",
+        help="take over a deployment made by the original run.sh, keeping its database",
+    )
+    parser.add_argument(
         "--force-conflicts",
         action="store_true",
         help="take over fields another field manager owns",
@@ -114,6 +121,44 @@ def _options(args: argparse.Namespace) -> DeployOptions:
     )
 
 
+def _database_image(plan: list[PlannedStage]) -> str:
+    for planned in plan:
+        for m in planned.manifests:
+            if m.kind == "Deployment" and m.name == DATABASE:
+                containers = m.obj["spec"]["template"]["spec"]["containers"]
+                return str(containers[0].get("image", ""))
+    return ""
+
+
+def _adoption(
+    kubectl: Kubectl,
+    args: argparse.Namespace,
+    options: DeployOptions,
+    plan: list[PlannedStage],
+    report: Progress,
+) -> adoption.AdoptionPlan:
+    """Whether run.sh's deployment is there to adopt (or refused without --adopt), and the
+    database layout an earlier adoption recorded on our volume (kept on every later run)."""
+    try:
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            ours = pool.submit(volume_rebind.read_volume, kubectl, options)
+            found = run_sh.read(kubectl, options.namespace)
+            our_volume = ours.result()
+    except KubectlError:
+        versions(kubectl)  # a binary that is not kubectl, or a wrong context, says so first
+        raise
+    return adoption.plan(
+        kubectl,
+        options,
+        found,
+        our_volume,
+        adopt=args.adopt,
+        our_postgres_image=_database_image(plan),
+        timeout=args.timeout,
+        notify=report.note,
+    )
+
+
 def main(
     argv: list[str] | None = None,
     *,
@@ -137,8 +182,13 @@ def main(
             options = _options(args)
             stage = "preflight"
             report.stage_started("preflight")
-            plan = for_deploy(load_plan(args.manifests), options)
+            loaded = load_plan(args.manifests)
+            plan = for_deploy(loaded, options)
             kubectl = cli_common.connect(args, env, report)
+            taking_over = _adoption(kubectl, args, options, plan, report)
+            if taking_over.options != options:
+                options = taking_over.options
+                plan = for_deploy(loaded, options)
             namespaced = sorted(
                 {
                     RESOURCES[m.kind]
@@ -151,7 +201,13 @@ def main(
             with ThreadPoolExecutor(max_workers=1) as pool:
                 nodes = pool.submit(read_nodes, kubectl)
                 facts = run_preflight(
-                    kubectl, options, args.context, namespaced, volume_host_path(plan), env
+                    kubectl,
+                    options,
+                    args.context,
+                    namespaced,
+                    volume_host_path(plan),
+                    env,
+                    adopting=taking_over.adoption is not None,
                 )
             check_capacity(kubectl, facts, options.namespace, plan, nodes.result())
             for warning in facts.warnings:
@@ -169,6 +225,7 @@ def main(
                 force_conflicts=args.force_conflicts,
                 environ=env,
                 nodes=nodes.result(),
+                adoption=taking_over.adoption,
             )
             deployer.validate()
             objects = sum(len(p.manifests) for p in plan)

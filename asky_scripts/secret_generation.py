@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import secrets
+from collections.abc import Mapping
 from typing import Any
 
 from asky_scripts.generated_secrets import GENERATED_SECRETS, GeneratedSecret
@@ -25,10 +26,14 @@ def _encode(value: str) -> str:
     return base64.b64encode(value.encode()).decode()
 
 
-def secret_object(spec: GeneratedSecret, namespace: str) -> dict[str, Any]:
-    """A new Secret for ``spec`` with fresh random values."""
+def secret_object(
+    spec: GeneratedSecret, namespace: str, given: Mapping[str, str] | None = None
+) -> dict[str, Any]:
+    """A new Secret for ``spec`` with fresh random values, or the ``given`` ones (the
+    credentials of a database adopted from run.sh)."""
     values = {key: secrets.token_urlsafe(_RANDOM_BYTES) for key in spec.random_keys}
     values.update(dict(spec.fixed))
+    values.update({key: value for key, value in (given or {}).items() if key in values})
     return {
         "apiVersion": "v1",
         "kind": "Secret",
@@ -46,8 +51,12 @@ def secret_object(spec: GeneratedSecret, namespace: str) -> dict[str, Any]:
     }
 
 
-def missing_secrets(existing: set[str], namespace: str) -> list[dict[str, Any]]:
+def missing_secrets(
+    existing: set[str], namespace: str, given: Mapping[str, Mapping[str, str]] | None = None
+) -> list[dict[str, Any]]:
     """New Secrets for the names not in ``existing``; existing ones are never regenerated."""
     return [
-        secret_object(spec, namespace) for spec in GENERATED_SECRETS if spec.name not in existing
+        secret_object(spec, namespace, (given or {}).get(spec.name))
+        for spec in GENERATED_SECRETS
+        if spec.name not in existing
     ]

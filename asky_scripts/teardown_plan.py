@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from asky_scripts.errors import ClusterRefusedError
@@ -18,6 +18,7 @@ from asky_scripts.generated_secrets import GENERATED_SECRETS
 from asky_scripts.manifests import INSTANCE_LABEL, MANAGED_BY, MANAGED_BY_LABEL
 from asky_scripts.namespace_lock import LOCK_NAME
 from asky_scripts.plan import RESOURCES
+from asky_scripts.run_sh import RunShDeployment
 
 Obj = dict[str, Any]
 
@@ -317,3 +318,59 @@ def refuse_if_denied(plan: TeardownPlan, denied: Mapping[str, str]) -> None:
             "nothing was deleted: " + "; ".join(problems),
             hint="ask a cluster admin for this permission, then run again",
         )
+
+
+#: What terminate.sh did beyond Asky's namespace and volume, which terminate.py will not do.
+TERMINATE_SH_EXTRAS = (
+    "terminate.sh also ran `kubectl delete all --all -n default`, deleting everything in the "
+    "default namespace, and `helm uninstall` of the logging stack; terminate.py does neither, "
+    "because neither is Asky's: remove them yourself if you mean to",
+)
+
+
+def check_run_sh(legacy: RunShDeployment | None, *, run_sh: bool, keep_data: bool) -> None:
+    """run.sh's deployment is removed only when asked for by name (``--run-sh``)."""
+    if legacy is None:
+        return
+    if run_sh and keep_data:
+        raise ClusterRefusedError(
+            "--run-sh removes run.sh's deployment as terminate.sh did; --keep-data cannot "
+            "keep it (run.sh's passwords are not in generated Secrets); nothing was deleted",
+            hint="to keep run.sh's database, take it over with `python run.py --adopt`",
+        )
+    if run_sh:
+        return
+    found = "\n".join(f"  - {line}" for line in legacy.listing())
+    raise ClusterRefusedError(
+        f"namespace {legacy.namespace} holds a deployment made by the original run.sh "
+        f"(not labelled by asky-scripts):\n{found}\nNothing was deleted.",
+        hint=f"`python terminate.py --run-sh` removes it as terminate.sh did (namespace "
+        f"{legacy.namespace} and volume {legacy.volume_name}); or keep its database and take it "
+        "over with `python run.py --adopt`",
+    )
+
+
+def plan_run_sh(found: Found, legacy: RunShDeployment) -> TeardownPlan:
+    """What terminate.sh removed of Asky: the namespace with everything in it, and run.sh's
+    volume (plus ours, after an adoption that did not finish)."""
+    base = plan_full(found)
+    volumes = [legacy.volume] if legacy.volume is not None else []
+    warning = base.data_warning
+    if legacy.data_path:
+        warning = (
+            f"run.sh's volume {legacy.volume_name} and its claim will be deleted. Kubernetes "
+            f"does not erase a hostPath volume: run.sh's database stays on the node at "
+            f"{legacy.data_path} until you remove it (on minikube: minikube ssh -- sudo rm -rf "
+            f"{legacy.data_path}). To keep using it, run `python run.py --adopt` instead. "
+            + warning
+        ).strip()
+    return replace(
+        base,
+        delete=base.delete + _to_delete(volumes),
+        terminating=base.terminating + _terminating(volumes),
+        wait=base.wait + tuple(Target.of(v) for v in volumes),
+        foreign=(),
+        contents=(_count_by_kind(found.contents),) if found.contents else (),
+        notes=base.notes + TERMINATE_SH_EXTRAS,
+        data_warning=warning,
+    )

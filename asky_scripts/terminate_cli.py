@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TextIO
 
-from asky_scripts import cli_common
+from asky_scripts import cli_common, run_sh
 from asky_scripts.errors import AskyError, ExitCode, Interrupted, UsageError
 from asky_scripts.interrupts import interrupted_exit_code, sigterm_raises
 from asky_scripts.namespace_lock import NamespaceLock
@@ -26,7 +26,9 @@ from asky_scripts.teardown_plan import (
     TeardownPlan,
     build_plan,
     check_namespace_owner,
+    check_run_sh,
     is_ours,
+    plan_run_sh,
 )
 from asky_scripts.teardown_report import TeardownJsonReport, TeardownTextReport
 
@@ -55,6 +57,12 @@ def build_parser() -> cli_common.CliParser:
         "--force",
         action="store_true",
         help="delete the namespace even though asky-scripts did not create it",
+    )
+    parser.add_argument(
+        "--run-sh",
+        action="store_true",
+        help="remove a deployment made by the original run.sh as terminate.sh did: its "
+        "namespace and its volume postgres-pv-volume",
     )
     parser.add_argument(
         "--force-finalize",
@@ -119,12 +127,17 @@ def main(
         with sigterm_raises():
             report.stage_started(stage)
             kubectl = cli_common.connect(args, env, report)
-            with ThreadPoolExecutor(max_workers=1) as pool:
+            with ThreadPoolExecutor(max_workers=2) as pool:
                 named = pool.submit(current_context, kubectl, args.context)
+                by_run_sh = pool.submit(run_sh.read, kubectl, args.namespace)
                 namespace_obj = read_namespace(kubectl, args.namespace)
                 context = named.result()
-            # Someone else's namespace is refused before anything is written, the lock included.
-            check_namespace_owner(Found(args.namespace, namespace_obj), force=args.force)
+                legacy = by_run_sh.result()
+            # run.sh's deployment, and someone else's namespace, are refused before anything
+            # is written, the lock included.
+            check_run_sh(legacy, run_sh=args.run_sh, keep_data=args.keep_data)
+            if legacy is None:
+                check_namespace_owner(Found(args.namespace, namespace_obj), force=args.force)
             with contextlib.ExitStack() as held:
                 if not args.dry_run and _lockable(namespace_obj):
                     # Taken before the rest is read, so the plan shown is the plan carried out
@@ -141,7 +154,11 @@ def main(
                     )
                     stage = "discover"
                 found = discover(kubectl, args.namespace, namespace_obj)
-                plan = build_plan(found, keep_data=args.keep_data, force=args.force)
+                plan = (
+                    plan_run_sh(found, legacy)
+                    if legacy is not None
+                    else build_plan(found, keep_data=args.keep_data, force=args.force)
+                )
                 report.stage_done(stage, time.monotonic() - started, _discovered(found))
                 if plan.nothing_to_do:
                     report.nothing_left(plan, context)

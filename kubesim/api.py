@@ -317,6 +317,11 @@ class Api:
             new["status"] = old["status"]
         warnings = self._validate(resource, new, query, operation, sent)
         new = defaults.apply_defaults(new)
+        immutable = [] if target.subresource else validation.invalid_update(old, new)
+        if immutable:
+            raise validation.invalid_failure(
+                new.get("kind", ""), new["metadata"].get("name", ""), immutable
+            )
         prepare_update(resource, old, new, self.allocator)
         if operation != "apply":
             new = managed_fields.track_update(

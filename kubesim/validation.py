@@ -395,6 +395,18 @@ def invalid(obj: JsonDict) -> list[FieldError]:
     return errors
 
 
+def invalid_update(old: JsonDict, new: JsonDict) -> list[FieldError]:
+    """The update-only 422s we rely on: a Deployment's or ReplicaSet's ``spec.selector`` is
+    immutable in apps/v1 (pkg/apis/apps/validation: ValidateDeploymentUpdate and
+    ValidateReplicaSetUpdate call ValidateImmutableField on it)."""
+    if new.get("kind") not in ("Deployment", "ReplicaSet"):
+        return []
+    selector = _map(new.get("spec")).get("selector")
+    if selector == _map(old.get("spec")).get("selector"):
+        return []
+    return [FieldError("FieldValueInvalid", "spec.selector", selector, "field is immutable")]
+
+
 def _name_errors(name: Any, rule: str, field: str) -> list[FieldError]:
     pattern, limit, message = _NAME_RULES[rule]
     out: list[FieldError] = []

@@ -128,6 +128,13 @@ class PodRun:
     warned: dict[str, float] = field(default_factory=dict)
 
 
+POSTGRES_DEFAULT_PGDATA = "/var/lib/postgresql/data"
+
+
+def _within(path: str, directory: str) -> bool:
+    return path == directory or path.startswith(directory.rstrip("/") + "/")
+
+
 class Kubelet:
     """Schedules pods onto the node and runs their containers by the scenario's script."""
 
@@ -156,10 +163,11 @@ class Kubelet:
 
     def forget_volume(self, path: str) -> None:
         """A deleted dynamically provisioned volume takes its data with it."""
-        self._volume_data.discard(path)
+        self._volume_data = {d for d in self._volume_data if not _within(d, path)}
 
     def has_data(self, path: str) -> bool:
-        return path in self._volume_data
+        """Whether a database lives at ``path`` or in a directory below it."""
+        return any(_within(d, path) for d in self._volume_data)
 
     # reconcile ---------------------------------------------------------------------------------
 
@@ -617,7 +625,7 @@ class Kubelet:
         if state.behaviour.logs:
             return list(state.behaviour.logs)
         if "postgres" in state.image.split("/")[-1]:
-            path = self._data_path(pod)
+            path = self._data_path(pod, state.name)
             if path and path in self._volume_data:
                 return list(POSTGRES_RESTART_LOG)
             if path:
@@ -625,17 +633,41 @@ class Kubelet:
             return list(POSTGRES_LOG)
         return [f"{state.name}: starting", f"{state.name}: listening"]
 
-    def _data_path(self, pod: JSON) -> str:
-        """Where the pod's claimed volume keeps its data (the PV's hostPath or name)."""
-        for volume in pod["spec"].get("volumes", []) or []:
-            claim = volume.get("persistentVolumeClaim", {}).get("claimName")
-            if not claim:
+    def _data_path(self, pod: JSON, container: str) -> str:
+        """The node directory the postgres container keeps its database in.
+
+        As the official image's entrypoint does (docker-entrypoint.sh looks for
+        ``$PGDATA/PG_VERSION``): PGDATA (default /var/lib/postgresql/data), taken relative to
+        the mount of the claimed volume that holds it, on the PV's hostPath (or its name).  So
+        an image pointed at another subdirectory of the same volume finds no database there.
+        """
+        spec: JSON = next(
+            (c for c in pod["spec"].get("containers", []) if c.get("name") == container), {}
+        )
+        pgdata = next(
+            (
+                str(e.get("value"))
+                for e in spec.get("env", []) or []
+                if e.get("name") == "PGDATA" and e.get("value")
+            ),
+            POSTGRES_DEFAULT_PGDATA,
+        )
+        claims = {
+            v["name"]: v["persistentVolumeClaim"].get("claimName")
+            for v in pod["spec"].get("volumes", []) or []
+            if v.get("persistentVolumeClaim")
+        }
+        for mount in spec.get("volumeMounts", []) or []:
+            claim = claims.get(mount.get("name"))
+            where = str(mount.get("mountPath", "")).rstrip("/")
+            if not claim or not _within(pgdata, where):
                 continue
             pvc = self.ctx.store.get(PVCS, pod["metadata"]["namespace"], claim)
             volume_name = (pvc or {}).get("spec", {}).get("volumeName", "")
             pv = self.ctx.store.get(PVS, "", volume_name) if volume_name else None
             if pv is not None:
-                return str(pv["spec"].get("hostPath", {}).get("path") or volume_name)
+                root = str(pv["spec"].get("hostPath", {}).get("path") or volume_name)
+                return root.rstrip("/") + pgdata[len(where) :]
         return ""
 
     # status ----------------------------------------------------------------------------------

@@ -929,4 +929,27 @@ COVERED_ELSEWHERE: tuple[Elsewhere, ...] = (
         "Nothing: the same volume (same uid), its data and the same Secrets are used again.",
         "test_asky_terminate_e2e.py::test_keep_data_then_run_binds_the_same_volume_with_its_data",
     ),
+    Elsewhere(
+        "run.py on a cluster where the original run.sh deployed Asky",
+        "namespace asky holds a deployment made by the original run.sh",
+        (ExitCode.CLUSTER_UNAVAILABLE,),
+        "`python run.py --adopt` takes it over and keeps its database (see *Coming from run.sh*).",
+        "test_asky_adopt_e2e.py::test_run_sh_deployment_is_refused_without_adopt_and_nothing_changes",
+    ),
+    Elsewhere(
+        "run.py --adopt on run.sh's deployment",
+        "Skipping initialization",
+        (ExitCode.OK,),
+        "Nothing: run.sh's database and password are used in place; nothing of run.sh is left.",
+        "test_asky_adopt_e2e.py::"
+        "test_adopt_takes_over_keeps_the_database_and_a_rerun_changes_nothing",
+    ),
+    Elsewhere(
+        "terminate.py on run.sh's deployment",
+        "holds a deployment made by the original run.sh",
+        (ExitCode.CLUSTER_UNAVAILABLE,),
+        "`python terminate.py --run-sh` removes it as terminate.sh did, or `python run.py "
+        "--adopt` takes it over.",
+        "test_asky_adopt_e2e.py::test_terminate_refuses_run_sh_deployment_without_the_flag",
+    ),
 )
