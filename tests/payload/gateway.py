@@ -166,13 +166,22 @@ class Gateway:
             if self._process.poll() is not None:
                 self._process = None
                 raise GatewayError(f"nginx exited on start:\n{self.log()}")
+            # The pid file comes after the listening socket: until it exists, a /healthz
+            # answer may be another gateway's on the same port.
             try:
-                if self.request("GET", "/healthz").status == 200:
+                if self.pid_file.exists() and self.request("GET", "/healthz").status == 200:
                     return self
             except OSError:
-                time.sleep(0.05)
+                pass
+            time.sleep(0.05)
         self.stop()
         raise GatewayError(f"nginx did not answer /healthz within {START_TIMEOUT}s:\n{self.log()}")
+
+    @property
+    def pid_file(self) -> Path:
+        match = re.search(r"(?m)^pid\s+(\S+);", self.config)
+        assert match, "nginx.conf sets no pid file"
+        return Path(match.group(1))
 
     def stop(self) -> None:
         """SIGQUIT: the graceful stop the nginx image's STOPSIGNAL asks for."""

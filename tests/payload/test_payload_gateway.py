@@ -122,7 +122,7 @@ def test_upstream_connections_are_http11_and_reused(gateway: Gateway) -> None:
 
     assert [e["version"] for e in echoes] == ["HTTP/1.1", "HTTP/1.1"]
     assert all("connection" not in e["headers"] for e in echoes)
-    assert echoes[0]["peer_port"] == echoes[1]["peer_port"]
+    assert echoes[0]["peer_port"] == echoes[1]["peer_port"], (echoes, gateway.log()[-3000:])
 
 
 @pytest.mark.parametrize("path", ["/", "/unknown", "/authx/", "/healthz/more", "/pyxisdispensers"])
@@ -147,7 +147,7 @@ def test_a_stopped_backend_gives_502_at_once_and_its_return_is_served(
         stubs["pyxis"].start()  # same port: the gateway's upstream address is unchanged
     back = gateway.request("GET", "/pyxis/dispensers")
 
-    assert down.status == 502
+    assert down.status == 502, (down.echo, stubs["pyxis"].port, gateway.port)
     assert waited < 15  # the client's timeout: an answer, not a hang
     assert others == [200, 200]
     assert (back.status, back.echo.get("service")) == (200, "pyxis")
