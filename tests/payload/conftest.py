@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import shutil
-import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -20,6 +18,8 @@ from tests.payload.servers import (
     port_is_free,
     require,
     running_as_root,
+    scratch_dir,
+    stopped_and_removed,
     unavailable,
     which,
 )
@@ -55,19 +55,15 @@ def psql() -> Path:
 @contextlib.contextmanager
 def cluster_maker(pod: PostgresPod, pg_bin: Path, psql: Path) -> Iterator[Callable[[], Cluster]]:
     """Makes clusters with freshly generated Secrets; stops and removes them afterwards."""
-    made: list[tuple[Cluster, Path]] = []
+    with stopped_and_removed() as made:
 
-    def make() -> Cluster:
-        workdir = Path(tempfile.mkdtemp(prefix="asky-payload-pg-"))
-        made.append((Cluster(pod, pg_bin, psql, workdir, generated_secret_values()), workdir))
-        return made[-1][0]
+        def make() -> Cluster:
+            workdir = scratch_dir("asky-payload-pg-")
+            cluster = Cluster(pod, pg_bin, psql, workdir, generated_secret_values())
+            made.append((cluster, workdir))
+            return cluster
 
-    try:
         yield make
-    finally:
-        for cluster, workdir in made:
-            cluster.stop()
-            shutil.rmtree(workdir, ignore_errors=True)
 
 
 @pytest.fixture
@@ -127,30 +123,25 @@ def gateway_maker(
     nginx: Path, objects: dict[tuple[str, str], dict[str, Any]], upstreams: dict[str, int]
 ) -> Iterator[Callable[[str], Gateway]]:
     """Starts nginx on a given nginx.conf (rewritten); stops and removes them afterwards."""
-    made: list[tuple[Gateway, Path]] = []
     target = objects[("Service", "gateway")]["spec"]["ports"][0]["targetPort"]
+    with stopped_and_removed() as made:
 
-    def make(source: str) -> Gateway:
-        # The Service's targetPort when it is free; another port when something (another
-        # test run on this machine) holds it, or takes it between our check and nginx's bind.
-        ports = [target] if port_is_free(target) else []
-        for port in [*ports, free_port(), free_port()]:
-            workdir = Path(tempfile.mkdtemp(prefix="asky-payload-nginx-"))
-            workdir.chmod(0o755)
-            made.append((Gateway(nginx, source, upstreams, port, workdir), workdir))
-            try:
-                return made[-1][0].start()
-            except GatewayError as error:
-                if "Address already in use" not in str(error):
-                    raise
-        raise GatewayError("no port to listen on")
+        def make(source: str) -> Gateway:
+            # The Service's targetPort when it is free; another port when something (another
+            # test run on this machine) holds it or takes it between our check and the bind.
+            ports = [target] if port_is_free(target) else []
+            for port in [*ports, free_port(), free_port()]:
+                workdir = scratch_dir("asky-payload-nginx-")
+                gateway = Gateway(nginx, source, upstreams, port, workdir)
+                made.append((gateway, workdir))
+                try:
+                    return gateway.start()
+                except GatewayError as error:
+                    if "Address already in use" not in str(error):
+                        raise
+            raise GatewayError("no port to listen on")
 
-    try:
         yield make
-    finally:
-        for gateway, workdir in made:
-            gateway.stop()
-            shutil.rmtree(workdir, ignore_errors=True)
 
 
 @pytest.fixture(scope="module")

@@ -29,7 +29,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
-from tests.payload.servers import drop_privileges, give_to_server
+from tests.payload.servers import drop_privileges, give_to_server, stop
 
 START_TIMEOUT = 30.0
 
@@ -185,14 +185,7 @@ class Gateway:
 
     def stop(self) -> None:
         """SIGQUIT: the graceful stop the nginx image's STOPSIGNAL asks for."""
-        if self._process is None:
-            return
-        self._process.send_signal(signal.SIGQUIT)
-        try:
-            self._process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            self._process.kill()
-            self._process.wait()
+        stop(self._process, signal.SIGQUIT, timeout=15)
         self._process = None
 
     def log(self) -> str:

@@ -40,6 +40,7 @@ from tests.payload.servers import (
     give_to_server,
     running_as_root,
     server_gid,
+    stop,
 )
 
 NAMESPACE = "asky"
@@ -322,14 +323,7 @@ class Cluster:
 
     def stop(self) -> None:
         """SIGINT: the fast shutdown the image's STOPSIGNAL asks for."""
-        if self._server is None:
-            return
-        self._server.send_signal(signal.SIGINT)
-        try:
-            self._server.wait(timeout=60)
-        except subprocess.TimeoutExpired:
-            self._server.kill()
-            self._server.wait()
+        stop(self._server, signal.SIGINT, timeout=60)
         self._server = None
 
     def log(self) -> str:

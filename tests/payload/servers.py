@@ -7,13 +7,16 @@ where a missing server is a broken install step and fails instead.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import pwd
 import shutil
 import socket
 import subprocess
+import tempfile
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any, NoReturn, Protocol
 
 import pytest
 import yaml
@@ -103,3 +106,38 @@ def version_line(binary: Path, flag: str = "--version") -> str:
         [str(binary), flag], capture_output=True, text=True, check=False, timeout=30
     )
     return (result.stdout + result.stderr).strip().splitlines()[0]
+
+
+def stop(process: subprocess.Popen[bytes] | None, signal_number: int, timeout: float) -> None:
+    """Stops a server with the signal its image's STOPSIGNAL names; kills it after timeout."""
+    if process is None:
+        return
+    process.send_signal(signal_number)
+    try:
+        process.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
+def scratch_dir(prefix: str) -> Path:
+    """A directory the unprivileged server account can reach (pytest's tmp_path is 0700)."""
+    path = Path(tempfile.mkdtemp(prefix=prefix))
+    path.chmod(0o755)
+    return path
+
+
+@contextlib.contextmanager
+def stopped_and_removed() -> Iterator[list[tuple[Stoppable, Path]]]:
+    """Collects (server, scratch directory) pairs; stops and removes them all at the end."""
+    made: list[tuple[Stoppable, Path]] = []
+    try:
+        yield made
+    finally:
+        for server, workdir in made:
+            server.stop()
+            shutil.rmtree(workdir, ignore_errors=True)
+
+
+class Stoppable(Protocol):
+    def stop(self) -> None: ...

@@ -156,28 +156,29 @@ def test_a_stopped_backend_gives_502_at_once_and_its_return_is_served(
 # -- each check can fail ---------------------------------------------------------------------
 
 
-def test_the_routing_check_catches_a_prefix_sent_to_the_wrong_upstream(
-    new_gateway: Callable[[str], Gateway], gateway_config: str
+@pytest.mark.parametrize(
+    ("mistake", "right", "wrong", "prefix", "seen"),
+    [
+        ("sent to another upstream", "http://pyxis/;", "http://auth/;", "/pyxis/", "'auth'"),
+        ("prefix not stripped", "http://auth/;", "http://auth;", "/auth/", "'/auth/"),
+    ],
+)
+def test_the_routing_check_catches(
+    new_gateway: Callable[[str], Gateway],
+    gateway_config: str,
+    mistake: str,
+    right: str,
+    wrong: str,
+    prefix: str,
+    seen: str,
 ) -> None:
-    wrong = gateway_config.replace("proxy_pass http://pyxis/;", "proxy_pass http://auth/;")
-    assert wrong != gateway_config
+    broken = gateway_config.replace(f"proxy_pass {right}", f"proxy_pass {wrong}")
+    assert broken != gateway_config, mistake
 
-    problems = misrouted(new_gateway(wrong))
+    problems = misrouted(new_gateway(broken))
 
     assert len(problems) == len(SUBPATHS)
-    assert all(p.startswith("/pyxis/") and "'auth'" in p for p in problems)
-
-
-def test_the_routing_check_catches_a_prefix_that_is_not_stripped(
-    new_gateway: Callable[[str], Gateway], gateway_config: str
-) -> None:
-    wrong = gateway_config.replace("proxy_pass http://auth/;", "proxy_pass http://auth;")
-    assert wrong != gateway_config
-
-    problems = misrouted(new_gateway(wrong))
-
-    assert len(problems) == len(SUBPATHS)
-    assert all(p.startswith("/auth/") and "'/auth/" in p for p in problems)
+    assert all(p.startswith(prefix) and seen in p for p in problems)
 
 
 def test_nginx_refuses_to_start_on_a_broken_directive_and_says_where(
