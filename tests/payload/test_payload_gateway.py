@@ -125,6 +125,16 @@ def test_upstream_connections_are_http11_and_reused(gateway: Gateway) -> None:
     assert echoes[0]["peer_port"] == echoes[1]["peer_port"], (echoes, gateway.log()[-3000:])
 
 
+def test_a_body_over_the_configured_limit_is_refused_by_the_gateway(gateway: Gateway) -> None:
+    too_big = "x" * (10 * 1024 * 1024 + 1)  # client_max_body_size 10m
+
+    refused = gateway.request("POST", "/requests/items", body=too_big, timeout=60)
+    accepted = gateway.request("POST", "/requests/items", body=too_big[:-2], timeout=60)
+
+    assert (refused.status, refused.echo) == (413, {})
+    assert (accepted.status, len(accepted.echo["body"])) == (200, len(too_big) - 2)
+
+
 @pytest.mark.parametrize("path", ["/", "/unknown", "/authx/", "/healthz/more", "/pyxisdispensers"])
 def test_an_unknown_path_gets_404_from_the_gateway_itself(gateway: Gateway, path: str) -> None:
     response = gateway.request("GET", path)

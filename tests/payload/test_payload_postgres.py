@@ -9,6 +9,7 @@ scripts changes nothing, and a bad Secret file stops the initialisation naming t
 from __future__ import annotations
 
 import re
+import subprocess
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -16,7 +17,7 @@ from typing import Any
 import pytest
 
 from tests.payload.postgres_pod import SUPERUSER, Cluster, InitError, PostgresPod
-from tests.payload.servers import free_port, version_line
+from tests.payload.servers import free_port, manifest_objects, version_line
 
 ROLES_SCRIPT = "20-asky-roles.sql"
 SCHEMA_SCRIPT = "10-asky-schema.sql"
@@ -60,8 +61,6 @@ def services(objects: dict[tuple[str, str], dict[str, Any]]) -> list[Service]:
     return found
 
 
-from tests.payload.servers import manifest_objects  # noqa: E402
-
 SERVICES = services(manifest_objects())
 
 
@@ -70,7 +69,9 @@ def login(cluster: Cluster, service: Service) -> tuple[str, str]:
     return values["username"], values["password"]
 
 
-def as_service(cluster: Cluster, service: Service, text: str, **variables: str) -> Any:
+def as_service(
+    cluster: Cluster, service: Service, text: str, **variables: str
+) -> subprocess.CompletedProcess[str]:
     user, password = login(cluster, service)
     return cluster.sql(
         text, user=user, password=password, database=service.database, variables=variables
