@@ -142,7 +142,6 @@ class Cluster:
         self.log_path = workdir / "postgres.log"
         self.port: int | None = None
         self._server: subprocess.Popen[bytes] | None = None
-        workdir.chmod(0o755)
         for directory in (self.pgdata.parent, self.socket_dir):
             directory.mkdir()
             give_to_server(directory)

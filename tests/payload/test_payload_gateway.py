@@ -37,18 +37,19 @@ def misrouted(gateway: Gateway) -> list[str]:
 
 
 def test_nginx_runs_the_configmap_file_with_only_the_announced_rewrites(
-    gateway: Gateway, nginx: Path
+    gateway: Gateway, nginx: Path, service_addresses: dict[str, str]
 ) -> None:
-    changed = [
-        line
-        for line in difflib.unified_diff(gateway.source.splitlines(), gateway.config.splitlines())
-        if line.startswith("+") and not line.startswith("+++")
-    ]
+    diff = list(difflib.ndiff(gateway.source.splitlines(), gateway.config.splitlines()))
+    removed = [line[2:] for line in diff if line.startswith("- ")]
+    added = [line[2:] for line in diff if line.startswith("+ ")]
+    announced = ("/tmp/", "listen 8080;", *(f" {a};" for a in service_addresses.values()))
 
     assert "nginx/" in version_line(nginx, "-v")
-    # 3 upstream servers, the listen line, the pid file and 5 temp paths; nothing else.
-    assert len(changed) == 10, changed
-    assert all(("127.0.0.1:" in line) or (str(gateway.workdir) in line) for line in changed)
+    assert len(removed) == len(added) >= len(announced)
+    assert [line for line in removed if not any(a in line for a in announced)] == []
+    assert [
+        line for line in added if "127.0.0.1:" not in line and str(gateway.workdir) not in line
+    ] == []
 
 
 def test_healthz_answers_ok_without_asking_any_backend(gateway: Gateway) -> None:
