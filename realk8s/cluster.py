@@ -228,7 +228,11 @@ class RealCluster:
         for directory in (self.pki, self.logs, self.workdir / "etcd"):
             directory.mkdir(parents=True, exist_ok=True)
         binary = str(self.bin_dir / build.CONTROL_PLANE)
-        subprocess.run([binary, "pki", str(self.pki)], check=True, capture_output=True)
+        made = subprocess.run(
+            [binary, "pki", str(self.pki)], capture_output=True, text=True, check=False
+        )
+        if made.returncode != 0:
+            raise ClusterStartError(f"certificates: {made.stderr.strip()}")
         self.kubeconfig.write_text(kubeconfig_text(self.url, self.pki))
         self._launch("etcd", self._etcd_args())
         self._wait("etcd to serve", self._etcd_healthy, 30)
