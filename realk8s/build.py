@@ -101,7 +101,7 @@ def build_key(go_version: str) -> str:
     return digest.hexdigest()[:16]
 
 
-def bin_dir() -> Path | None:
+def built_dir() -> Path | None:
     """Where the binaries of this source tree are, when both are built (else None)."""
     go = shutil.which("go")
     if go is None:

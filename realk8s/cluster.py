@@ -25,8 +25,8 @@ from typing import Any
 
 import yaml
 
-from realk8s import build
 from realk8s.api import Api, ApiError, resource_path
+from realk8s.build import CONTROL_PLANE, KUBERNETES_VERSION, KWOK, built_dir
 from realk8s.processes import Component, ComponentError, free_port
 from realk8s.provisioner import HostPathProvisioner
 
@@ -120,7 +120,7 @@ def node_manifest() -> JSON:
                 "containerRuntimeVersion": "containerd://1.7.23",
                 "kernelVersion": "6.1.0",
                 "kubeProxyVersion": "",
-                "kubeletVersion": build.KUBERNETES_VERSION,
+                "kubeletVersion": KUBERNETES_VERSION,
                 "machineID": "",
                 "operatingSystem": "linux",
                 "osImage": "Ubuntu 22.04.5 LTS",
@@ -174,7 +174,7 @@ class RealCluster:
         workdir: Path | None = None,
         timeout: float = 180,
     ) -> None:
-        found = bin_dir or build.bin_dir()
+        found = bin_dir or built_dir()
         if found is None:
             raise ClusterStartError(
                 "the control plane is not built: run `python -m realk8s build` (needs Go 1.26)"
@@ -227,7 +227,7 @@ class RealCluster:
     def _start(self) -> None:
         for directory in (self.pki, self.logs, self.workdir / "etcd"):
             directory.mkdir(parents=True, exist_ok=True)
-        binary = str(self.bin_dir / build.CONTROL_PLANE)
+        binary = str(self.bin_dir / CONTROL_PLANE)
         made = subprocess.run(
             [binary, "pki", str(self.pki)], capture_output=True, text=True, check=False
         )
@@ -242,7 +242,7 @@ class RealCluster:
         self.api.create("/api/v1/nodes", node_manifest())
         self._launch("kube-controller-manager", self._controller_manager_args())
         self._launch("kube-scheduler", self._scheduler_args())
-        self._launch("kwok", self._kwok_args(), binary=str(self.bin_dir / build.KWOK))
+        self._launch("kwok", self._kwok_args(), binary=str(self.bin_dir / KWOK))
         self._provisioner = HostPathProvisioner(self.api)
         self._provisioner.start()
         self._wait("the ServiceAccount default/default", self._default_account, self.timeout)
@@ -269,7 +269,7 @@ class RealCluster:
         self.stop()
 
     def _launch(self, name: str, args: list[str], binary: str | None = None) -> None:
-        argv = [binary, *args] if binary else [str(self.bin_dir / build.CONTROL_PLANE), name, *args]
+        argv = [binary, *args] if binary else [str(self.bin_dir / CONTROL_PLANE), name, *args]
         # A HOME of their own: kwok would read ~/.kwok/kwok.yaml, client-go ~/.kube.
         env = {**os.environ, "HOME": str(self.workdir / "home")}
         env.pop("KUBECONFIG", None)

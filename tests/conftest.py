@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from kubesim import KubeSim, Scenario
-from realk8s import RealCluster, bin_dir
+from realk8s import RealCluster, built_dir
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -51,7 +51,7 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
 def real_cluster() -> Iterator[RealCluster]:
     """One real control plane per test process (xdist worker), started on first use: a fresh
     one per test would cost its start-up every time; ``backend`` resets it between tests."""
-    if bin_dir() is None:
+    if built_dir() is None:
         pytest.skip("the real control plane is not built: run `python -m realk8s build`")
     with RealCluster() as cluster:
         yield cluster

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from realk8s import RealCluster, bin_dir
+from realk8s import RealCluster, built_dir
 from realk8s.build import KUBERNETES_VERSION
 
 REPO = Path(__file__).resolve().parents[2]
@@ -24,7 +24,7 @@ pytestmark = [
     pytest.mark.e2e,
     pytest.mark.skipif(KUBECTL is None, reason="the pinned kubectl is not installed"),
     pytest.mark.skipif(
-        bin_dir() is None, reason="the real control plane is not built: python -m realk8s build"
+        built_dir() is None, reason="the real control plane is not built: python -m realk8s build"
     ),
 ]
 
