@@ -43,8 +43,9 @@ STAGES = Path(__file__).resolve().parent / "kwok" / "stages.yaml"
 DEFAULT_CLASS = "storageclass.kubernetes.io/is-default-class"
 # Resources whose objects change with time alone (heartbeats, leases, events), left out of
 # snapshot(): a command that changes nothing must leave everything else as it was.
+# componentstatuses are computed on each read, not stored.
 NOISY_RESOURCES = frozenset(
-    {"events", "events.events.k8s.io", "leases.coordination.k8s.io", "nodes"}
+    {"events", "events.events.k8s.io", "leases.coordination.k8s.io", "nodes", "componentstatuses"}
 )
 
 
