@@ -1,4 +1,6 @@
-"""Shared fixtures: the kubectl binaries under test and emulators to point them at."""
+"""Shared fixtures: the kubectl binaries under test, emulators to point them at, and the
+``backend`` fixture that runs one end-to-end test on kubesim, on the real control plane, or both
+(``--backend=kubesim|real|both``, default both)."""
 
 from __future__ import annotations
 
@@ -13,8 +15,59 @@ import pytest
 
 from asky_scripts.kubectl import OLDEST_KUBECTL_MINOR
 from kubesim import KubeSim, Scenario
+from realk8s import RealCluster, built_dir
 
 REPO = Path(__file__).resolve().parent.parent
+
+Backend = KubeSim | RealCluster
+
+# The fault images of realk8s/kwok/stages.yaml, scripted the same way for kubesim: a test that
+# sets one with `run.py --set-image` sees the same failure on both backends.
+FAULT_IMAGES_SCENARIO = """
+images:
+  - {match: 'faults.realk8s.invalid/crash-loop:*', crash: {exitCode: 1}}
+  - {match: 'faults.realk8s.invalid/no-such-image:*', pull: notFound}
+  - {match: 'faults.realk8s.invalid/never-ready:*', neverReady: true}
+"""
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--backend",
+        choices=("kubesim", "real", "both"),
+        default="both",
+        help="where tests taking the `backend` fixture run: kubesim, the real control plane "
+        "(realk8s, built by `python -m realk8s build`), or both (default)",
+    )
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if "backend" in metafunc.fixturenames:
+        chosen = metafunc.config.getoption("backend")
+        names = ["kubesim", "real"] if chosen == "both" else [chosen]
+        metafunc.parametrize("backend", names, indirect=True)
+
+
+@pytest.fixture(scope="session")
+def real_cluster() -> Iterator[RealCluster]:
+    """One real control plane per test process (xdist worker), started on first use: a fresh
+    one per test would cost its start-up every time; ``backend`` resets it between tests."""
+    if built_dir() is None:
+        pytest.skip("the real control plane is not built: run `python -m realk8s build`")
+    with RealCluster() as cluster:
+        yield cluster
+
+
+@pytest.fixture
+def backend(request: pytest.FixtureRequest) -> Iterator[Backend]:
+    """A cluster as fresh as a new minikube: a new kubesim, or the real one reset."""
+    if request.param == "kubesim":
+        with KubeSim(FAULT_IMAGES_SCENARIO) as sim:
+            yield sim
+        return
+    cluster: RealCluster = request.getfixturevalue("real_cluster")
+    cluster.reset()
+    yield cluster
 
 
 def pinned_kubectl() -> Path | None:

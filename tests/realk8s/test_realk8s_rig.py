@@ -1,0 +1,167 @@
+"""The real control plane itself: what a fresh minikube gives, and ``python -m realk8s run``'s
+contract (the same as ``python -m kubesim run``)."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from realk8s import RealCluster, built_dir
+from realk8s.build import KUBERNETES_VERSION
+
+REPO = Path(__file__).resolve().parents[2]
+KUBECTL = shutil.which("kubectl", path=str(Path(sys.executable).parent))
+
+pytestmark = [
+    pytest.mark.e2e,
+    pytest.mark.skipif(KUBECTL is None, reason="the pinned kubectl is not installed"),
+    pytest.mark.skipif(
+        built_dir() is None, reason="the real control plane is not built: python -m realk8s build"
+    ),
+]
+
+
+def kubectl(cluster: RealCluster, *args: str, stdin: str | None = None) -> str:
+    assert KUBECTL is not None
+    result = subprocess.run(
+        [KUBECTL, *args],
+        input=stdin,
+        env=cluster.env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 0, f"kubectl {' '.join(args)}:\n{result.stderr}"
+    return result.stdout
+
+
+@pytest.fixture
+def cluster(real_cluster: RealCluster) -> RealCluster:
+    real_cluster.reset()
+    return real_cluster
+
+
+def test_it_looks_like_a_fresh_minikube(cluster: RealCluster) -> None:
+    version = json.loads(kubectl(cluster, "version", "-o", "json"))
+    assert version["serverVersion"]["gitVersion"] == KUBERNETES_VERSION
+    assert kubectl(cluster, "config", "current-context").strip() == "minikube"
+    whoami = json.loads(kubectl(cluster, "auth", "whoami", "-o", "json"))
+    assert "system:masters" in whoami["status"]["userInfo"]["groups"]
+    node = json.loads(kubectl(cluster, "get", "node", "minikube", "-o", "json"))
+    assert not node["spec"].get("taints")
+    assert node["status"]["allocatable"]["cpu"] == "2"
+    ready = [c for c in node["status"]["conditions"] if c["type"] == "Ready"]
+    assert ready and ready[0]["status"] == "True"
+    standard = json.loads(kubectl(cluster, "get", "storageclass", "standard", "-o", "json"))
+    annotations = standard["metadata"]["annotations"]
+    assert annotations["storageclass.kubernetes.io/is-default-class"] == "true"
+    assert kubectl(cluster, "get", "serviceaccount", "default", "-o", "name").strip()
+
+
+def test_pod_security_restricted_is_enforced_for_real(cluster: RealCluster) -> None:
+    """The oracle for the manifests' securityContext: a pod that breaks `restricted` is
+    refused in a namespace labelled like ours (the deploy itself is in test_realk8s_flows)."""
+    kubectl(
+        cluster,
+        "apply",
+        "-f",
+        "-",
+        stdin=json.dumps(
+            {
+                "apiVersion": "v1",
+                "kind": "Namespace",
+                "metadata": {
+                    "name": "psa",
+                    "labels": {"pod-security.kubernetes.io/enforce": "restricted"},
+                },
+            }
+        ),
+    )
+    assert KUBECTL is not None
+    refused = subprocess.run(
+        [KUBECTL, "run", "root", "-n", "psa", "--image=busybox", "--restart=Never"],
+        env=cluster.env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert refused.returncode == 1
+    assert 'violates PodSecurity "restricted:latest"' in refused.stderr
+
+
+def test_a_deleted_pod_goes_away_and_a_deployment_pod_gets_ready(cluster: RealCluster) -> None:
+    kubectl(cluster, "create", "deployment", "web", "--image=nginx", "--replicas=2")
+    kubectl(cluster, "rollout", "status", "deployment/web", "--timeout=60s")
+    pods = kubectl(cluster, "get", "pods", "-l", "app=web", "-o", "name").split()
+    assert len(pods) == 2
+    kubectl(cluster, "delete", pods[0], "--wait=true", "--timeout=60s")
+    kubectl(cluster, "rollout", "status", "deployment/web", "--timeout=60s")
+
+
+def _realk8s_run(*command: str) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "realk8s", "run", "--", *command],
+        cwd=REPO,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,  # a process group of its own, as a shell gives a job
+    )
+
+
+def _alive(pids: list[int]) -> list[int]:
+    return [pid for pid in pids if Path(f"/proc/{pid}").exists()]
+
+
+def _descendants(pid: int) -> list[int]:
+    children = subprocess.run(
+        ["pgrep", "-P", str(pid)], capture_output=True, text=True, check=False
+    ).stdout.split()
+    found = [int(c) for c in children]
+    for child in list(found):
+        found += _descendants(child)
+    return found
+
+
+def test_run_passes_the_exit_code_and_removes_everything() -> None:
+    script = 'echo "$KUBECONFIG"; kubectl get --raw /readyz >/dev/null && exit 7'
+    env_path = f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"
+    run = subprocess.run(
+        [sys.executable, "-m", "realk8s", "run", "--", "sh", "-c", script],
+        cwd=REPO,
+        env={**os.environ, "PATH": env_path},
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert run.returncode == 7, run.stderr
+    kubeconfig = Path(run.stdout.strip())
+    assert kubeconfig.name == "kubeconfig"
+    assert not kubeconfig.parent.exists()  # etcd data, certificates, logs: all removed
+
+
+def test_ctrl_c_stops_every_component_and_removes_the_cluster() -> None:
+    proc = _realk8s_run("sh", "-c", 'echo "$KUBECONFIG"; exec sleep 600')
+    assert proc.stdout is not None
+    kubeconfig = Path(proc.stdout.readline().strip())
+    components = _descendants(proc.pid)
+    assert len(components) >= 6  # etcd, apiserver, controller-manager, scheduler, kwok, sh
+    os.killpg(proc.pid, signal.SIGINT)  # Ctrl-C: the terminal signals the whole job
+    proc.wait(60)
+    assert proc.returncode == 130
+    deadline = time.monotonic() + 10
+    while _alive(components) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert _alive(components) == []
+    assert not kubeconfig.parent.exists()
