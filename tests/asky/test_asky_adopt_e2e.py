@@ -141,11 +141,6 @@ def test_adopt_takes_over_keeps_the_database_and_a_rerun_changes_nothing(
 ) -> None:
     """With each kubectl: the client-side to server-side apply upgrade is kubectl's own."""
     binary = str(kubectl_bin)
-    if binary != KUBECTL:
-        pytest.skip(
-            "kubectl 1.29-1.32 cannot parse the generated Secrets' stream yet (issue 11, part 1: "
-            "`error parsing STDIN: json: ... invalid character '-'`); drop this skip with that fix"
-        )
     with KubeSim() as sim:
         deploy_like_run_sh(sim, binary)
         adopted = run(sim, "run.py", "--adopt", binary=binary)
