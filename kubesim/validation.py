@@ -255,9 +255,10 @@ def _go_value(value: Any) -> str:
         return json.dumps(value, ensure_ascii=False)
     if isinstance(value, bool):
         return "true" if value else "false"
-    if isinstance(value, dict):
-        inner = ", ".join(f"{json.dumps(k)}:{json.dumps(v)}" for k, v in value.items())
-        return "map[string]string{" + inner + "}"
+    if isinstance(value, (dict, list)):
+        # Kubernetes 1.36 renders composite values with json.Marshal, keys sorted
+        # (k8s.io/apimachinery pkg/util/validation/field/errors.go, ErrorBody).
+        return json.dumps(value, separators=(",", ":"), sort_keys=True, ensure_ascii=False)
     return str(value)
 
 

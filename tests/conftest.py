@@ -59,15 +59,21 @@ def real_cluster() -> Iterator[RealCluster]:
 
 
 @pytest.fixture
-def backend(request: pytest.FixtureRequest) -> Iterator[Backend]:
+def fault_images_sim() -> Iterator[KubeSim]:
+    """A fresh kubesim that fails the fault images as realk8s's kwok stages do."""
+    with KubeSim(FAULT_IMAGES_SCENARIO) as sim:
+        yield sim
+
+
+@pytest.fixture
+def backend(request: pytest.FixtureRequest) -> Backend:
     """A cluster as fresh as a new minikube: a new kubesim, or the real one reset."""
     if request.param == "kubesim":
-        with KubeSim(FAULT_IMAGES_SCENARIO) as sim:
-            yield sim
-        return
+        sim: KubeSim = request.getfixturevalue("fault_images_sim")
+        return sim
     cluster: RealCluster = request.getfixturevalue("real_cluster")
     cluster.reset()
-    yield cluster
+    return cluster
 
 
 def pinned_kubectl() -> Path | None:

@@ -416,7 +416,11 @@ class DeploymentController:
                 wait = deadline - waited
         status["conditions"] = sorted(status["conditions"], key=lambda c: c["type"])
         if status != old_status:
-            changed = editable(deployment)
+            # The stored object, not this pass's copy: _create_set may have just annotated the
+            # revision, which writing back the old copy would drop (the real Deployment keeps it).
+            meta = deployment["metadata"]
+            stored = self.ctx.store.get(DEPLOYMENTS, meta["namespace"], meta["name"])
+            changed = editable(stored or deployment)
             changed["status"] = status
             self.ctx.update(DEPLOYMENTS, changed)
         return wait

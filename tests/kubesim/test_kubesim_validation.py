@@ -140,7 +140,7 @@ def test_selector_must_match_template_labels() -> None:
     errors = invalid(obj)
     assert invalid_message("Deployment", "auth", errors) == (
         'Deployment.apps "auth" is invalid: spec.template.metadata.labels: Invalid value: '
-        'map[string]string{"app":"x"}: `selector` does not match template `labels`'
+        '{"app":"x"}: `selector` does not match template `labels`'
     )
     assert invalid_failure("Deployment", "auth", errors).details == {
         "name": "auth",
@@ -149,7 +149,7 @@ def test_selector_must_match_template_labels() -> None:
         "causes": [
             {
                 "reason": "FieldValueInvalid",
-                "message": 'Invalid value: map[string]string{"app":"x"}: '
+                "message": 'Invalid value: {"app":"x"}: '
                 "`selector` does not match template `labels`",
                 "field": "spec.template.metadata.labels",
             }
