@@ -1,9 +1,9 @@
 #!/usr/bin/env python3
-"""``python bench/figure3.py [--render-only]``: figure 3 alone (time to diagnosis, the transient
-deploys and the settle rule's price), written into RESULTS.md and results.json in place of the
-last full run's figure 3: its section, its rows of the targets table and its samples.  The other figures are
-left as the last ``bench/run.py`` measured them.  ``--render-only`` writes the section again from
-results.json without measuring."""
+"""``python bench/figure3.py [--render-only]``: figure 3 alone (time to diagnosis, the
+transient deploys and the settle rule's price), written into RESULTS.md and results.json in
+place of the last full run's figure 3: its section, its rows of the targets table and its
+samples.  The other figures are left as the last ``bench/run.py`` measured them.
+``--render-only`` writes the section again from results.json without measuring."""
 
 from __future__ import annotations
 
