@@ -38,9 +38,10 @@ _REFUSED_CREDENTIALS = (
     "no basic auth credentials",
     "403 forbidden",
 )
+# (CreateContainerError is left out: containerd's "failed to reserve container name" under load
+# is one, and the kubelet's retry gets past it.)
 _IMMEDIATE_CONTAINER_FAILURES = (
     "RunContainerError",
-    "CreateContainerError",
     "InvalidImageName",
     "ContainerCannotRun",
     "StartError",

@@ -97,6 +97,12 @@ def diagnosis_verdicts(figure: DiagnosisFigure) -> list[Verdict]:
         why = ""
         if not met and any(r.capped for r in runs):
             why = "named only in the report printed when its --timeout ran out"
+        elif not met and failure.preflight:
+            why = "counted from run.py's launch: the whole preflight"
+        elif not met and "ExitedAgain" in failure.pod_reasons:
+            why = "the kubelet shows CrashLoopBackOff one relist (1 s) after the exit"
+        elif not met and failure.event[0] == "FailedMount":
+            why = "run.py gives a missing mount source 1 s (a kubelet cache catching up)"
         elif not met:
             why = "run.py waits for this cause to persist before it fails"
         verdicts.append(
