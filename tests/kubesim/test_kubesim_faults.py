@@ -204,7 +204,11 @@ def test_watch_streams_are_cut_and_kubectl_wait_rewatches(
         stderr=subprocess.PIPE,
         text=True,
     )
-    time.sleep(1.5)  # across at least two cut watches
+    # The change is made only once kubectl has watched, been cut and watched again: a fixed
+    # sleep raced a busy machine where kubectl's first watch came late.
+    deadline = time.monotonic() + 15
+    while len(_configmap_watches(sim)) < 2 and time.monotonic() < deadline:
+        time.sleep(0.05)
     body = json.dumps({"data": {"a": "2"}}).encode()
     target = Target(configmaps, "default", "c")
     sim.cluster.api.patch(target, body, "application/merge-patch+json", {}, "t")
@@ -214,8 +218,11 @@ def test_watch_streams_are_cut_and_kubectl_wait_rewatches(
     deadline = time.monotonic() + 3
     while sim.open_watches and time.monotonic() < deadline:
         time.sleep(0.05)
-    watches = [r for r in sim.requests if "watch=true" in r.query and "configmaps" in r.path]
-    assert len(watches) >= 2
+    assert len(_configmap_watches(sim)) >= 2
+
+
+def _configmap_watches(sim: KubeSim) -> list[Any]:
+    return [r for r in sim.requests if "watch=true" in r.query and "configmaps" in r.path]
 
 
 def test_expired_credentials_on_a_cold_cache(
