@@ -49,11 +49,20 @@ def test_quick_bench_writes_every_figure(tmp_path: Path) -> None:
     assert contenders == {"run.py", "peer-a", "peer-b"}
     assert all(s["returncode"] == 0 for s in data["deploy"]["samples"])
     assert {s["failure"] for s in data["diagnosis"]["samples"]} == {
+        "image-never-loaded",
         "image-not-found",
         "crash-loop",
+        "ready-then-crash",
         "missing-config-key",
-        "unschedulable",
+        "too-big",
     }
+    # The deploys a real cluster finishes end in exit 0, and the settle rule's price is measured.
+    assert {s["transient"] for s in data["diagnosis"]["transients"]} == {
+        "crash-once",
+        "crash-once-after-ready",
+    }
+    assert all(s["returncode"] == 0 for s in data["diagnosis"]["transients"])
+    assert len(data["diagnosis"]["settle"]) == 1
     for picture in data["plots"]:
         assert (tmp_path / picture).stat().st_size > 0
         assert f"]({picture})" in report
