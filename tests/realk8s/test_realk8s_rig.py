@@ -158,7 +158,7 @@ def test_ctrl_c_stops_every_component_and_removes_the_cluster() -> None:
     components = _descendants(proc.pid)
     assert len(components) >= 6  # etcd, apiserver, controller-manager, scheduler, kwok, sh
     os.killpg(proc.pid, signal.SIGINT)  # Ctrl-C: the terminal signals the whole job
-    proc.wait(60)
+    proc.wait(120)
     assert proc.returncode == 130
     deadline = time.monotonic() + 10
     while _alive(components) and time.monotonic() < deadline:
