@@ -27,7 +27,7 @@ import yaml
 
 from realk8s.api import Api, ApiError, resource_path
 from realk8s.build import CONTROL_PLANE, KUBERNETES_VERSION, KWOK, built_dir
-from realk8s.processes import Component, ComponentError, free_port
+from realk8s.processes import Component, ComponentError, free_port, stop_all
 from realk8s.provisioner import HostPathProvisioner
 
 JSON = dict[str, Any]
@@ -252,8 +252,7 @@ class RealCluster:
     def stop(self) -> None:
         if self._provisioner is not None:
             self._provisioner.stop()
-        for component in reversed(self.components):
-            component.stop()
+        stop_all(self.components)
         self.components.clear()
         if self._own_workdir:
             shutil.rmtree(self.workdir, ignore_errors=True)

@@ -158,8 +158,13 @@ def test_ctrl_c_stops_every_component_and_removes_the_cluster() -> None:
     components = _descendants(proc.pid)
     assert len(components) >= 6  # etcd, apiserver, controller-manager, scheduler, kwok, sh
     os.killpg(proc.pid, signal.SIGINT)  # Ctrl-C: the terminal signals the whole job
-    proc.wait(60)
-    assert proc.returncode == 130
+    try:
+        _, err = proc.communicate(timeout=120)  # drained: a full pipe must not hold it up
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        _, err = proc.communicate()
+        pytest.fail(f"realk8s run still running 120 s after Ctrl-C; its stderr:\n{err}")
+    assert proc.returncode == 130, err
     deadline = time.monotonic() + 10
     while _alive(components) and time.monotonic() < deadline:
         time.sleep(0.2)
