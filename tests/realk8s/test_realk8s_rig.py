@@ -108,9 +108,17 @@ def test_a_deleted_pod_goes_away_and_a_deployment_pod_gets_ready(cluster: RealCl
     kubectl(cluster, "rollout", "status", "deployment/web", "--timeout=60s")
 
 
+# Starts realk8s with SIGINT at its default action, as a shell starts a foreground job: a test
+# process may run with SIGINT ignored (seen under pytest-xdist), and that would be inherited.
+_SIGINT_DEFAULT = (
+    "import os, signal, sys; signal.signal(signal.SIGINT, signal.SIG_DFL); "
+    "os.execv(sys.executable, [sys.executable, *sys.argv[1:]])"
+)
+
+
 def _realk8s_run(*command: str) -> subprocess.Popen[str]:
     return subprocess.Popen(
-        [sys.executable, "-m", "realk8s", "run", "--", *command],
+        [sys.executable, "-c", _SIGINT_DEFAULT, "-m", "realk8s", "run", "--", *command],
         cwd=REPO,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -161,7 +169,7 @@ def test_ctrl_c_stops_every_component_and_removes_the_cluster() -> None:
     try:
         _, err = proc.communicate(timeout=120)  # drained: a full pipe must not hold it up
     except subprocess.TimeoutExpired:
-        proc.kill()
+        os.killpg(proc.pid, signal.SIGKILL)  # the whole job, or CMD keeps the pipes open
         _, err = proc.communicate()
         pytest.fail(f"realk8s run still running 120 s after Ctrl-C; its stderr:\n{err}")
     assert proc.returncode == 130, err
