@@ -12,12 +12,15 @@ kubeadm enables them.
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
 import tempfile
 import time
+import urllib.parse
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from types import TracebackType
@@ -47,6 +50,40 @@ DEFAULT_CLASS = "storageclass.kubernetes.io/is-default-class"
 NOISY_RESOURCES = frozenset(
     {"events", "events.events.k8s.io", "leases.coordination.k8s.io", "nodes", "componentstatuses"}
 )
+
+
+# Metadata of every request, at its answer: enough for verb, URI, client and status code.
+AUDIT_POLICY = """\
+apiVersion: audit.k8s.io/v1
+kind: Policy
+omitStages: [RequestReceived]
+rules:
+  - level: Metadata
+"""
+
+
+# The audit log names the API verb; the HTTP method that carried it is what kubesim logs.
+HTTP_METHODS = {
+    "get": "GET",
+    "list": "GET",
+    "watch": "GET",
+    "create": "POST",
+    "update": "PUT",
+    "patch": "PATCH",
+    "delete": "DELETE",
+    "deletecollection": "DELETE",
+}
+
+
+@dataclass(frozen=True)
+class AuditedRequest:
+    """One answered request, as the API server's audit log tells it (kubesim's LoggedRequest
+    carries the same four fields)."""
+
+    method: str
+    path: str
+    query: str
+    status: int
 
 
 class ClusterStartError(Exception):
@@ -235,6 +272,7 @@ class RealCluster:
         if made.returncode != 0:
             raise ClusterStartError(f"certificates: {made.stderr.strip()}")
         self.kubeconfig.write_text(kubeconfig_text(self.url, self.pki))
+        self._audit_policy.write_text(AUDIT_POLICY)
         self._launch("etcd", self._etcd_args())
         self._wait("etcd to serve", self._etcd_healthy, 30)
         self._launch("kube-apiserver", self._apiserver_args())
@@ -355,6 +393,11 @@ class RealCluster:
             # 127.0.0.1 is not a valid endpoint of Service `kubernetes`; nothing here needs it.
             "--endpoint-reconciler-type=none",
             "--profiling=false",
+            # Each request's verb, URI, client and answer, so tests can compare what kubectl was
+            # answered here with what kubesim answered it (requests()).
+            f"--audit-policy-file={self._audit_policy}",
+            f"--audit-log-path={self._audit_log}",
+            "--audit-log-mode=blocking",
         ]
 
     def _client_args(self) -> list[str]:
@@ -416,6 +459,30 @@ class RealCluster:
         return yaml.safe_dump(config, sort_keys=False)
 
     # -- direct access for assertions -------------------------------------------------------------
+
+    @property
+    def _audit_policy(self) -> Path:
+        return self.workdir / "audit-policy.yaml"
+
+    @property
+    def _audit_log(self) -> Path:
+        return self.logs / "audit.jsonl"
+
+    def requests(self, user_agent: str = "kubectl/") -> list[AuditedRequest]:
+        """The requests answered so far whose client's User-Agent starts with ``user_agent``,
+        oldest first, from the API server's audit log (written before each answer is sent)."""
+        if not self._audit_log.exists():
+            return []
+        answered = []
+        for line in self._audit_log.read_text().splitlines():
+            event = json.loads(line)
+            if not str(event.get("userAgent", "")).startswith(user_agent):
+                continue
+            uri = urllib.parse.urlsplit(event["requestURI"])
+            status = event.get("responseStatus", {}).get("code", 0)
+            method = HTTP_METHODS.get(event["verb"], event["verb"].upper())
+            answered.append(AuditedRequest(method, uri.path, uri.query, int(status)))
+        return answered
 
     def objects(self, plural: str, namespace: str = "", group: str = "") -> list[JSON]:
         """The objects of a resource, sorted by namespace/name (as kubesim's ``objects``)."""

@@ -1,6 +1,8 @@
 """Differential conformance: the kubectl flows of tests/kubesim/test_kubesim_conformance.py, run
-by the pinned kubectl against kubesim and against the real control plane, must print the same and
-exit the same once names, uids, timestamps, ages, addresses and ports are normalised.
+by the pinned kubectl against kubesim and against the real control plane, must print the same,
+exit the same, and be answered the same (each request's method, path, query keys and HTTP status:
+kubesim's request log against the API server's audit log) once names, uids, timestamps, ages,
+addresses and ports are normalised.
 
 Real Kubernetes is the oracle: a divergence is fixed in kubesim, or marked here as a known
 difference (xfail, strict) and listed in kubesim/README.md with the reason.
@@ -15,6 +17,7 @@ import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -259,10 +262,42 @@ def normalise(text: str) -> str:
     return "\n".join(line.rstrip() for line in text.strip().splitlines())
 
 
+# Discovery is cached in kubectl's HOME, which the session's real cluster keeps across tests and
+# each kubesim starts empty: which discovery documents a step fetches says nothing of the server.
+_DISCOVERY = re.compile(r"^/(api|apis|version|openapi)(/[^/]+){0,2}$|^/openapi/")
+# Steps whose requests depend on timing (polls, watches re-opened, deletions awaited): their
+# output and exit code are compared, their requests not.
+_TIMED = frozenset({"wait", "rollout", "--wait", "--wait=true"})
+
+
+def answered(backend: Backend) -> list[tuple[str, str, str, int]]:
+    """Every request kubectl made so far, with the status it was answered."""
+    if isinstance(backend, KubeSim):
+        requests: list[Any] = list(backend.requests)
+    else:
+        requests = backend.requests()
+    return [(r.method, r.path, r.query, r.status) for r in requests]
+
+
+def requests_of_step(requests: list[tuple[str, str, str, int]]) -> list[str]:
+    """One step's requests, normalised: method, path (names normalised), query keys, status."""
+    shown = set()
+    for method, path, query, status in requests:
+        keys = ",".join(sorted({part.split("=")[0] for part in query.split("&") if part}))
+        # A watch is logged when it ends, which may be during a later step (as in kubesim), and
+        # is made only by the timed steps.
+        if _DISCOVERY.match(path) or "watch" in keys.split(","):
+            continue
+        shown.add(f"{method} {normalise(path)}?{keys} -> {status}")
+    return sorted(shown)
+
+
 def run_steps(backend: Backend, steps: list[Step]) -> list[tuple[str, int, str, str]]:
+    """Each compared step's command, exit code, output, errors and the requests it made."""
     assert KUBECTL is not None
     results = []
     for one in steps:
+        before = len(answered(backend))
         done = subprocess.run(
             [KUBECTL, *one.args],
             input=one.stdin,
@@ -276,7 +311,10 @@ def run_steps(backend: Backend, steps: list[Step]) -> list[tuple[str, int, str, 
         if not one.compare:
             assert done.returncode == 0, f"set-up step {command}: {done.stderr}"
             continue
-        results.append((command, done.returncode, normalise(done.stdout), normalise(done.stderr)))
+        timed = _TIMED.intersection(one.args)
+        made = [] if timed else requests_of_step(answered(backend)[before:])
+        errors = "\n".join([normalise(done.stderr), *made])
+        results.append((command, done.returncode, normalise(done.stdout), errors))
     return results
 
 
