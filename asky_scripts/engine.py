@@ -398,16 +398,29 @@ class Deployer:
         given = self._adoption.secret_values if self._adoption else None
         new = missing_secrets(existing, self.namespace, given)
         if new:
-            # A JSON stream (objects one after the other), never joined by ``---``: kubectl
-            # before 1.33 reads input starting with ``{`` as JSON only (apimachinery's
-            # YAMLOrJSONDecoder), where ``---`` is a syntax error.  Not a v1 List either: kubectl
-            # validates a List on the client, which needs the server's /openapi/v2.
-            stream = "\n".join(json.dumps(secret) for secret in new)
-            # AlreadyExists: created meanwhile by another run; theirs is kept, as always.
-            with contextlib.suppress(AlreadyExistsError):
-                self._kubectl.run(["create", "-f", "-", "-o", "name"], stdin=stream)
+            try:
+                # One kubectl for all, tried once: run again whole, it would send again the
+                # Secrets whose answer a flaky API lost after creating them.
+                self._create_secrets(new, attempts=1)
+            except TransientError:
+                # Each Secret still missing on its own, so a retry re-sends only that one and
+                # its AlreadyExists means our lost create took effect.
+                left = missing_secrets(self._existing_secrets(), self.namespace, given)
+                with ThreadPoolExecutor(max_workers=max(1, len(left))) as pool:
+                    list(pool.map(lambda secret: self._create_secrets([secret]), left))
             names = ", ".join(readiness.name_of(s) for s in new)
             self._progress.note(stage.name, f"generated Secrets {names} (values not shown)")
+
+    def _create_secrets(self, secrets: Sequence[Obj], attempts: int | None = None) -> None:
+        # A JSON stream (objects one after the other), never joined by ``---``: kubectl before
+        # 1.33 reads input starting with ``{`` as JSON only (apimachinery's YAMLOrJSONDecoder),
+        # where ``---`` is a syntax error.  Not a v1 List either: kubectl validates a List on the
+        # client, which needs the server's /openapi/v2.
+        stream = "\n".join(json.dumps(secret) for secret in secrets)
+        # AlreadyExists: created meanwhile by another run (or by our create whose answer was
+        # lost); what exists is kept, as always.
+        with contextlib.suppress(AlreadyExistsError):
+            self._kubectl.run(["create", "-f", "-", "-o", "name"], stdin=stream, attempts=attempts)
 
     def _wait(
         self, stage: Stage, manifests: Sequence[Manifest], extra: list[tuple[str, str]]
