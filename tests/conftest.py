@@ -184,3 +184,27 @@ def kubectl_on(kubectl_bin: Path) -> Callable[[KubeSim], Kubectl]:
 @pytest.fixture
 def kubectl(kubectl_on: Callable[[KubeSim], Kubectl], sim: KubeSim) -> Kubectl:
     return kubectl_on(sim)
+
+
+@pytest.fixture
+def kubectl_ok() -> Callable[..., str]:
+    """``kubectl_ok(cluster, *args)``: the pinned kubectl against kubesim or the real control
+    plane; fails the test on error."""
+
+    def run(cluster: Backend, *args: str, stdin: str | None = None) -> str:
+        kubectl = pinned_kubectl()
+        if kubectl is None:
+            pytest.skip("the pinned kubectl is not installed")
+        result = subprocess.run(
+            [str(kubectl), *args],
+            input=stdin,
+            env=cluster.env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+        assert result.returncode == 0, f"kubectl {' '.join(args)}:\n{result.stderr}"
+        return result.stdout
+
+    return run

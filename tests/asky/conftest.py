@@ -55,25 +55,3 @@ def _run_py(
 @pytest.fixture
 def run_py() -> RunPy:
     return _run_py
-
-
-@pytest.fixture
-def kubectl_ok() -> Callable[..., str]:
-    """``kubectl_ok(sim, *args)``: the pinned kubectl against ``sim``; fails the test on error."""
-
-    def run(sim: KubeSim, *args: str, stdin: str | None = None) -> str:
-        if KUBECTL is None:
-            pytest.skip("the pinned kubectl is not installed")
-        result = subprocess.run(
-            [KUBECTL, *args],
-            input=stdin,
-            env=sim.env,
-            capture_output=True,
-            text=True,
-            timeout=60,
-            check=False,
-        )
-        assert result.returncode == 0, f"kubectl {' '.join(args)}:\n{result.stderr}"
-        return result.stdout
-
-    return run

@@ -10,6 +10,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -19,6 +20,7 @@ from realk8s.build import KUBERNETES_VERSION
 
 REPO = Path(__file__).resolve().parents[2]
 KUBECTL = shutil.which("kubectl", path=str(Path(sys.executable).parent))
+KubectlOk = Callable[..., str]  # the kubectl_ok fixture of tests/conftest.py
 
 pytestmark = [
     pytest.mark.e2e,
@@ -29,48 +31,35 @@ pytestmark = [
 ]
 
 
-def kubectl(cluster: RealCluster, *args: str, stdin: str | None = None) -> str:
-    assert KUBECTL is not None
-    result = subprocess.run(
-        [KUBECTL, *args],
-        input=stdin,
-        env=cluster.env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
-    assert result.returncode == 0, f"kubectl {' '.join(args)}:\n{result.stderr}"
-    return result.stdout
-
-
 @pytest.fixture
 def cluster(real_cluster: RealCluster) -> RealCluster:
     real_cluster.reset()
     return real_cluster
 
 
-def test_it_looks_like_a_fresh_minikube(cluster: RealCluster) -> None:
-    version = json.loads(kubectl(cluster, "version", "-o", "json"))
+def test_it_looks_like_a_fresh_minikube(cluster: RealCluster, kubectl_ok: KubectlOk) -> None:
+    version = json.loads(kubectl_ok(cluster, "version", "-o", "json"))
     assert version["serverVersion"]["gitVersion"] == KUBERNETES_VERSION
-    assert kubectl(cluster, "config", "current-context").strip() == "minikube"
-    whoami = json.loads(kubectl(cluster, "auth", "whoami", "-o", "json"))
+    assert kubectl_ok(cluster, "config", "current-context").strip() == "minikube"
+    whoami = json.loads(kubectl_ok(cluster, "auth", "whoami", "-o", "json"))
     assert "system:masters" in whoami["status"]["userInfo"]["groups"]
-    node = json.loads(kubectl(cluster, "get", "node", "minikube", "-o", "json"))
+    node = json.loads(kubectl_ok(cluster, "get", "node", "minikube", "-o", "json"))
     assert not node["spec"].get("taints")
     assert node["status"]["allocatable"]["cpu"] == "2"
     ready = [c for c in node["status"]["conditions"] if c["type"] == "Ready"]
     assert ready and ready[0]["status"] == "True"
-    standard = json.loads(kubectl(cluster, "get", "storageclass", "standard", "-o", "json"))
+    standard = json.loads(kubectl_ok(cluster, "get", "storageclass", "standard", "-o", "json"))
     annotations = standard["metadata"]["annotations"]
     assert annotations["storageclass.kubernetes.io/is-default-class"] == "true"
-    assert kubectl(cluster, "get", "serviceaccount", "default", "-o", "name").strip()
+    assert kubectl_ok(cluster, "get", "serviceaccount", "default", "-o", "name").strip()
 
 
-def test_pod_security_restricted_is_enforced_for_real(cluster: RealCluster) -> None:
+def test_pod_security_restricted_is_enforced_for_real(
+    cluster: RealCluster, kubectl_ok: KubectlOk
+) -> None:
     """The oracle for the manifests' securityContext: a pod that breaks `restricted` is
     refused in a namespace labelled like ours (the deploy itself is in test_realk8s_flows)."""
-    kubectl(
+    kubectl_ok(
         cluster,
         "apply",
         "-f",
@@ -99,13 +88,15 @@ def test_pod_security_restricted_is_enforced_for_real(cluster: RealCluster) -> N
     assert 'violates PodSecurity "restricted:latest"' in refused.stderr
 
 
-def test_a_deleted_pod_goes_away_and_a_deployment_pod_gets_ready(cluster: RealCluster) -> None:
-    kubectl(cluster, "create", "deployment", "web", "--image=nginx", "--replicas=2")
-    kubectl(cluster, "rollout", "status", "deployment/web", "--timeout=60s")
-    pods = kubectl(cluster, "get", "pods", "-l", "app=web", "-o", "name").split()
+def test_a_deleted_pod_goes_away_and_a_deployment_pod_gets_ready(
+    cluster: RealCluster, kubectl_ok: KubectlOk
+) -> None:
+    kubectl_ok(cluster, "create", "deployment", "web", "--image=nginx", "--replicas=2")
+    kubectl_ok(cluster, "rollout", "status", "deployment/web", "--timeout=60s")
+    pods = kubectl_ok(cluster, "get", "pods", "-l", "app=web", "-o", "name").split()
     assert len(pods) == 2
-    kubectl(cluster, "delete", pods[0], "--wait=true", "--timeout=60s")
-    kubectl(cluster, "rollout", "status", "deployment/web", "--timeout=60s")
+    kubectl_ok(cluster, "delete", pods[0], "--wait=true", "--timeout=60s")
+    kubectl_ok(cluster, "rollout", "status", "deployment/web", "--timeout=60s")
 
 
 # Starts realk8s with SIGINT at its default action, as a shell starts a foreground job: a test
