@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import argparse
-import os
 import signal
-import subprocess
 import sys
 import threading
 from pathlib import Path
 
+from kubesim.rig import add_run_arguments, run_command
 from kubesim.scenario import Scenario, ScenarioError
 from kubesim.sim import KubeSim
 
@@ -40,23 +39,7 @@ def _serve(args: argparse.Namespace) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
-    command = args.command[1:] if args.command[:1] == ["--"] else args.command
-    if not command:
-        print("kubesim run: give the command to run after --", file=sys.stderr)
-        return 2
-    with KubeSim(_scenario(args.scenario)) as sim:
-        if args.verbose:
-            print(f"kubesim: serving {sim.url}", file=sys.stderr)
-        env = sim.env
-        if args.keep_home:
-            env["HOME"] = os.environ.get("HOME", env["HOME"])
-        try:
-            return subprocess.call(command, env=env)
-        except FileNotFoundError:
-            print(f"kubesim run: command not found: {command[0]}", file=sys.stderr)
-            return 127
-        except KeyboardInterrupt:
-            return 130
+    return run_command("kubesim", lambda: KubeSim(_scenario(args.scenario)), args)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -71,13 +54,7 @@ def main(argv: list[str] | None = None) -> int:
     serve.set_defaults(func=_serve)
     run = commands.add_parser("run", help="run one command against a fresh emulator")
     run.add_argument("--scenario")
-    run.add_argument("-v", "--verbose", action="store_true")
-    run.add_argument(
-        "--keep-home",
-        action="store_true",
-        help="use your HOME (and kubectl cache) instead of a private one",
-    )
-    run.add_argument("command", nargs=argparse.REMAINDER)
+    add_run_arguments(run)
     run.set_defaults(func=_run)
     args = parser.parse_args(argv)
     try:

@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
-import os
-import shutil
-import tempfile
 import threading
 from dataclasses import replace
 from pathlib import Path
-from types import TracebackType
 from typing import Any
 
 from kubesim.cluster import Cluster
 from kubesim.faults import FaultInjector
 from kubesim.resources import Resource, by_plural
+from kubesim.rig import Rig
 from kubesim.scenario import Faults, Scenario
 from kubesim.server import KubeSimServer, LoggedRequest
 
@@ -44,7 +41,7 @@ def kubeconfig_text(url: str, user: str) -> str:
     )
 
 
-class KubeSim:
+class KubeSim(Rig):
     """Start with ``with KubeSim(scenario) as sim:``; ``sim.env`` runs kubectl against it."""
 
     def __init__(
@@ -58,9 +55,7 @@ class KubeSim:
         self.scenario = scenario or Scenario()
         self.cluster = Cluster(self.scenario)
         self._server = KubeSimServer(("127.0.0.1", port), self.cluster)
-        self._own_workdir = workdir is None
-        self.workdir = Path(workdir or tempfile.mkdtemp(prefix="kubesim-"))
-        self.kubeconfig = self.workdir / "kubeconfig"
+        super().__init__(workdir, prefix="kubesim-")
         self._thread = threading.Thread(
             target=self._server.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True
         )
@@ -72,13 +67,6 @@ class KubeSim:
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
-
-    @property
-    def env(self) -> dict[str, str]:
-        """The environment for a child process: this kubeconfig and a private kubectl cache."""
-        home = self.workdir / "home"
-        home.mkdir(exist_ok=True)
-        return {**os.environ, "KUBECONFIG": str(self.kubeconfig), "HOME": str(home)}
 
     @property
     def requests(self) -> list[LoggedRequest]:
@@ -113,19 +101,7 @@ class KubeSim:
         self._server.shutdown()
         self._server.server_close()
         self.cluster.stop()
-        if self._own_workdir:
-            shutil.rmtree(self.workdir, ignore_errors=True)
-
-    def __enter__(self) -> KubeSim:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
+        self.remove_workdir()
 
     # direct access for assertions -------------------------------------------------------------
 

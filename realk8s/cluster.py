@@ -14,20 +14,18 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
-import tempfile
 import time
 import urllib.parse
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from types import TracebackType
 from typing import Any
 
 import yaml
 
+from kubesim.rig import Rig
 from realk8s.api import Api, ApiError, resource_path
 from realk8s.build import CONTROL_PLANE, KUBERNETES_VERSION, KWOK, built_dir
 from realk8s.processes import Component, ComponentError, free_port, stop_all
@@ -203,7 +201,7 @@ CONTAINER_LOGS = {
 }
 
 
-class RealCluster:
+class RealCluster(Rig):
     """``with RealCluster() as cluster:`` a fresh control plane; ``cluster.env`` runs kubectl."""
 
     def __init__(
@@ -219,11 +217,9 @@ class RealCluster:
             )
         self.bin_dir = found
         self.timeout = timeout
-        self._own_workdir = workdir is None
-        self.workdir = Path(workdir or tempfile.mkdtemp(prefix="realk8s-"))
+        super().__init__(workdir, prefix="realk8s-")
         self.pki = self.workdir / "pki"
         self.logs = self.workdir / "logs"
-        self.kubeconfig = self.workdir / "kubeconfig"
         self.etcd_port, self.peer_port = free_port(), free_port()
         self.port, self.kubelet_port = free_port(), free_port()
         self.components: list[Component] = []
@@ -235,12 +231,8 @@ class RealCluster:
     def url(self) -> str:
         return f"https://127.0.0.1:{self.port}"
 
-    @property
-    def env(self) -> dict[str, str]:
-        """The environment for a child process: this kubeconfig and a private kubectl cache."""
-        home = self.workdir / "home"
-        home.mkdir(exist_ok=True)
-        return {**os.environ, "KUBECONFIG": str(self.kubeconfig), "HOME": str(home)}
+    def describe(self) -> str:
+        return f"serving {self.url} (started in {self.startup_seconds:.1f}s, logs in {self.logs})"
 
     @property
     def api(self) -> Api:
@@ -292,19 +284,7 @@ class RealCluster:
             self._provisioner.stop()
         stop_all(self.components)
         self.components.clear()
-        if self._own_workdir:
-            shutil.rmtree(self.workdir, ignore_errors=True)
-
-    def __enter__(self) -> RealCluster:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
+        self.remove_workdir()
 
     def _launch(self, name: str, args: list[str], binary: str | None = None) -> None:
         argv = [binary, *args] if binary else [str(self.bin_dir / CONTROL_PLANE), name, *args]
