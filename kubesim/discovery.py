@@ -77,6 +77,16 @@ def api_group_list() -> JSON:
     }
 
 
+def _names(resource: Resource) -> JSON:
+    """shortNames and categories, in both discovery formats, each only when there are some."""
+    names: JSON = {}
+    if resource.short_names:
+        names["shortNames"] = list(resource.short_names)
+    if resource.categories:
+        names["categories"] = list(resource.categories)
+    return names
+
+
 def _legacy_entries(resource: Resource) -> Iterable[JSON]:
     entry: JSON = {
         "name": resource.plural,
@@ -84,11 +94,8 @@ def _legacy_entries(resource: Resource) -> Iterable[JSON]:
         "namespaced": resource.namespaced,
         "kind": resource.kind,
         "verbs": list(resource.verbs),
+        **_names(resource),
     }
-    if resource.short_names:
-        entry["shortNames"] = list(resource.short_names)
-    if resource.categories:
-        entry["categories"] = list(resource.categories)
     if not resource.virtual:
         entry["storageVersionHash"] = storage_version_hash(resource)
     yield entry
@@ -129,11 +136,8 @@ def _aggregated_resource(resource: Resource) -> JSON:
         "scope": "Namespaced" if resource.namespaced else "Cluster",
         "singularResource": resource.singular_name,
         "verbs": list(resource.verbs),
+        **_names(resource),
     }
-    if resource.short_names:
-        entry["shortNames"] = list(resource.short_names)
-    if resource.categories:
-        entry["categories"] = list(resource.categories)
     if resource.subresources:
         entry["subresources"] = [
             {

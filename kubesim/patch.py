@@ -84,24 +84,20 @@ def _array_index(token: str, size: int, *, allow_end: bool) -> int:
 
 
 def _parent(doc: Any, tokens: list[str], op: str, path: str) -> Any:
-    node = doc
-    for token in tokens[:-1]:
-        if isinstance(node, dict) and token in node:
-            node = node[token]
-        elif isinstance(node, list):
-            node = node[_array_index(token, len(node), allow_end=False)]
-        else:
-            raise PatchError(
-                f'{op} operation does not apply: doc is missing path: "{path}": missing value'
-            )
+    node = _walk(doc, tokens[:-1], op, path)
     if not isinstance(node, dict | list):
         raise PatchError(f'{op} operation does not apply: doc is missing path: "{path}"')
     return node
 
 
 def _get(doc: Any, path: str, op: str) -> Any:
+    return _walk(doc, _pointer_tokens(path), op, path)
+
+
+def _walk(doc: Any, tokens: list[str], op: str, path: str) -> Any:
+    """The node at ``tokens`` below ``doc``; ``path`` (all of the pointer) is for the error."""
     node = doc
-    for token in _pointer_tokens(path):
+    for token in tokens:
         if isinstance(node, dict) and token in node:
             node = node[token]
         elif isinstance(node, list):

@@ -69,26 +69,28 @@ def human_duration(seconds: float) -> str:
         return f"{whole}s"
     minutes = whole // 60
     if minutes < 10:
-        rest = whole % 60
-        return f"{minutes}m{rest}s" if rest else f"{minutes}m"
+        return _two_units(minutes, "m", whole % 60, "s")
     if minutes < 180:
         return f"{minutes}m"
     hours = whole // 3600
     if hours < 8:
-        rest = minutes % 60
-        return f"{hours}h{rest}m" if rest else f"{hours}h"
+        return _two_units(hours, "h", minutes % 60, "m")
     if hours < 48:
         return f"{hours}h"
     days = hours // 24
     if hours < 24 * 8:
-        rest = hours % 24
-        return f"{days}d{rest}h" if rest else f"{days}d"
+        return _two_units(days, "d", hours % 24, "h")
     if hours < 24 * 365 * 2:
         return f"{days}d"
-    years, rest_days = days // 365, days % 365
+    years = days // 365
     if hours < 24 * 365 * 8:
-        return f"{years}y{rest_days}d" if rest_days else f"{years}y"
+        return _two_units(years, "y", days % 365, "d")
     return f"{years}y"
+
+
+def _two_units(large: int, large_unit: str, small: int, small_unit: str) -> str:
+    """``3m2s``, or ``3m`` when the smaller unit is zero (HumanDuration leaves it out)."""
+    return f"{large}{large_unit}{small}{small_unit}" if small else f"{large}{large_unit}"
 
 
 def _parse_time(value: Any) -> datetime | None:

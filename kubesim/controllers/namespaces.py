@@ -22,6 +22,22 @@ NAMESPACES = by_plural("namespaces")
 SERVICE_ACCOUNTS = by_plural("serviceaccounts")
 CONFIGMAPS = by_plural("configmaps")
 _NAMESPACED = tuple(r for r in RESOURCES if r.namespaced and not r.virtual)
+# The two conditions that say what is left to delete (resources, then their finalizers): type,
+# one count's words, (reason, message) while some remain, (reason, message) when none does.
+_REMAINING = (
+    (
+        "NamespaceContentRemaining",
+        "{} has {} resource instances",
+        ("SomeResourcesRemain", "Some resources are remaining: "),
+        ("ContentRemoved", "All content successfully removed"),
+    ),
+    (
+        "NamespaceFinalizersRemaining",
+        "{} in {} resource instances",
+        ("SomeFinalizersRemain", "Some content in the namespace has finalizers remaining: "),
+        ("ContentHasNoFinalizers", "All content-preserving finalizers finished"),
+    ),
+)
 _CONDITIONS = (
     (
         "NamespaceDeletionDiscoveryFailure",
@@ -113,48 +129,14 @@ class NamespaceController:
         now = timestamp()
         for kind, reason, message in _CONDITIONS:
             set_condition(status, kind, "False", reason, message, now)
-        if remaining:
-            counts = ", ".join(
-                f"{r} has {n} resource instances" for r, n in sorted(remaining.items())
-            )
-            set_condition(
-                status,
-                "NamespaceContentRemaining",
-                "True",
-                "SomeResourcesRemain",
-                f"Some resources are remaining: {counts}",
-                now,
-            )
-        else:
-            set_condition(
-                status,
-                "NamespaceContentRemaining",
-                "False",
-                "ContentRemoved",
-                "All content successfully removed",
-                now,
-            )
-        if finalizers:
-            pending = ", ".join(
-                f"{f} in {n} resource instances" for f, n in sorted(finalizers.items())
-            )
-            set_condition(
-                status,
-                "NamespaceFinalizersRemaining",
-                "True",
-                "SomeFinalizersRemain",
-                f"Some content in the namespace has finalizers remaining: {pending}",
-                now,
-            )
-        else:
-            set_condition(
-                status,
-                "NamespaceFinalizersRemaining",
-                "False",
-                "ContentHasNoFinalizers",
-                "All content-preserving finalizers finished",
-                now,
-            )
+        for (kind, item, remain, done), counts in zip(
+            _REMAINING, (remaining, finalizers), strict=True
+        ):
+            if counts:
+                listed = ", ".join(item.format(key, n) for key, n in sorted(counts.items()))
+                set_condition(status, kind, "True", remain[0], remain[1] + listed, now)
+            else:
+                set_condition(status, kind, "False", *done, now)
         changed = editable(namespace)
         changed["status"] = status
         delay = self.ctx.scenario.seconds(self.ctx.scenario.namespace_finalize_delay)
