@@ -3,18 +3,25 @@
 Own sessions keep a Ctrl-C in the terminal away from them: the rig stops them itself, after the
 command under test. All get SIGTERM at once and share one grace period before SIGKILL: the
 cluster is thrown away, so nothing needs an orderly shutdown, and stopping one after another
-cost up to five graces on a loaded machine.
+cost up to five graces on a loaded machine. Each component also dies with the process that
+started it (``PR_SET_PDEATHSIG``): a rig killed with SIGKILL, which can clean nothing up, leaves
+no control plane running behind it.
 """
 
 from __future__ import annotations
 
+import ctypes
 import os
 import signal
 import socket
 import subprocess
 import time
+from collections.abc import Callable
 from contextlib import closing
 from pathlib import Path
+
+# prctl(2) option: the signal the kernel sends this process when its parent dies.
+PR_SET_PDEATHSIG = 1
 
 
 class ComponentError(Exception):
@@ -26,6 +33,24 @@ def free_port() -> int:
     with closing(socket.socket(socket.AF_INET, socket.SOCK_STREAM)) as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
+
+
+def _die_with_parent() -> Callable[[], None]:
+    """A ``preexec_fn`` that has the kernel SIGKILL the child when the starting thread exits.
+
+    Linux only, as the rig; libc's ``prctl`` is looked up here, in the parent, so the child runs
+    no more Python than the call itself between fork and exec. A parent that died before the
+    call leaves the child to init: then the child exits at once instead of serving nobody.
+    """
+    prctl = ctypes.CDLL(None, use_errno=True).prctl
+    parent = os.getpid()
+
+    def set_death_signal() -> None:
+        prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+        if os.getppid() != parent:
+            os._exit(1)
+
+    return set_death_signal
 
 
 def log_tail(path: Path, lines: int = 25) -> str:
@@ -53,6 +78,9 @@ class Component:
                 stderr=subprocess.STDOUT,
                 env=self.env,
                 start_new_session=True,
+                # Safe with threads here: the child runs one foreign call and one getppid, and
+                # takes no lock another thread could hold (CPython remakes the GIL after fork).
+                preexec_fn=_die_with_parent(),  # noqa: PLW1509
             )
 
     def check(self) -> None:

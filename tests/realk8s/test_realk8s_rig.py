@@ -3,6 +3,7 @@ contract (the same as ``python -m kubesim run``)."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -119,7 +120,16 @@ def _realk8s_run(*command: str) -> subprocess.Popen[str]:
 
 
 def _alive(pids: list[int]) -> list[int]:
-    return [pid for pid in pids if Path(f"/proc/{pid}").exists()]
+    """Those of ``pids`` still running: a zombie has exited, only its reaping is left."""
+    alive = []
+    for pid in pids:
+        try:
+            stat = Path(f"/proc/{pid}/stat").read_text()
+        except OSError:
+            continue
+        if stat.rsplit(")", 1)[1].split()[0] != "Z":
+            alive.append(pid)
+    return alive
 
 
 def _descendants(pid: int) -> list[int]:
@@ -169,3 +179,28 @@ def test_ctrl_c_stops_every_component_and_removes_the_cluster() -> None:
         time.sleep(0.2)
     assert _alive(components) == []
     assert not kubeconfig.parent.exists()
+
+
+def test_a_killed_run_leaves_no_component_running() -> None:
+    """SIGKILL leaves realk8s no time to stop anything: the kernel stops the components."""
+    proc = _realk8s_run("sh", "-c", 'echo "$KUBECONFIG"; echo $$; exec sleep 600')
+    assert proc.stdout is not None
+    kubeconfig = Path(proc.stdout.readline().strip())
+    command = int(proc.stdout.readline())
+    components = [pid for pid in _descendants(proc.pid) if pid != command]
+    try:
+        assert len(components) >= 5  # etcd, apiserver, controller-manager, scheduler, kwok
+        proc.kill()
+        proc.wait()
+        deadline = time.monotonic() + 10
+        while _alive(components) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert _alive(components) == []
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)  # CMD: a user's job control stops it with the job
+        for pid in _alive(components):
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+        proc.communicate()
+        shutil.rmtree(kubeconfig.parent, ignore_errors=True)  # nobody was left to remove it
