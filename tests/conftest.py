@@ -150,9 +150,10 @@ def sim(start_sim: Callable[..., KubeSim]) -> KubeSim:
 
 
 class Kubectl:
-    """Runs one kubectl binary against one emulator, as a user's shell would."""
+    """Runs one kubectl binary against one cluster (kubesim or the real one), as a user's shell
+    would."""
 
-    def __init__(self, binary: Path, sim: KubeSim) -> None:
+    def __init__(self, binary: Path, sim: Backend) -> None:
         self.binary = binary
         self.sim = sim
 
@@ -195,16 +196,6 @@ def kubectl_ok() -> Callable[..., str]:
         kubectl = pinned_kubectl()
         if kubectl is None:
             pytest.skip("the pinned kubectl is not installed")
-        result = subprocess.run(
-            [str(kubectl), *args],
-            input=stdin,
-            env=cluster.env,
-            capture_output=True,
-            text=True,
-            timeout=60,
-            check=False,
-        )
-        assert result.returncode == 0, f"kubectl {' '.join(args)}:\n{result.stderr}"
-        return result.stdout
+        return Kubectl(kubectl, cluster).ok(*args, stdin=stdin)
 
     return run

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import re
 import shutil
-import subprocess
 import sys
 import time
 from dataclasses import dataclass
@@ -23,6 +22,7 @@ import pytest
 
 from kubesim import KubeSim
 from realk8s import RealCluster
+from tests.conftest import Kubectl
 from tests.kubesim.test_kubesim_conformance import CONFIGMAP, POD_WITH_CLAIM, PV_AND_CLAIM, manifest
 
 KUBECTL = shutil.which("kubectl", path=str(Path(sys.executable).parent))
@@ -298,15 +298,7 @@ def run_steps(backend: Backend, steps: list[Step]) -> list[tuple[str, int, str, 
     results = []
     for one in steps:
         before = len(answered(backend))
-        done = subprocess.run(
-            [KUBECTL, *one.args],
-            input=one.stdin,
-            env=backend.env,
-            capture_output=True,
-            text=True,
-            timeout=120,
-            check=False,
-        )
+        done = Kubectl(Path(KUBECTL), backend)(*one.args, stdin=one.stdin, timeout=120)
         command = " ".join(one.args)
         if not one.compare:
             assert done.returncode == 0, f"set-up step {command}: {done.stderr}"

@@ -18,6 +18,8 @@ import pytest
 
 from kubesim import KubeSim
 from realk8s import RealCluster
+from tests.asky.conftest import run_script
+from tests.conftest import Kubectl
 
 REPO = Path(__file__).resolve().parents[2]
 KUBECTL = shutil.which("kubectl", path=str(Path(sys.executable).parent))
@@ -36,16 +38,7 @@ def script(
 ) -> subprocess.CompletedProcess[str]:
     """``python run.py|terminate.py --kubectl <pinned> ARGS`` as a user runs it."""
     assert KUBECTL is not None
-    return subprocess.run(
-        [sys.executable, str(REPO / name), "--kubectl", KUBECTL, *args],
-        env={**backend.env, "NO_COLOR": "1"},
-        cwd=backend.workdir,
-        stdin=subprocess.DEVNULL,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        check=False,
-    )
+    return run_script(name, backend, KUBECTL, *args, timeout=timeout)
 
 
 def run_py(backend: Backend, *args: str) -> subprocess.CompletedProcess[str]:
@@ -60,9 +53,7 @@ def deployed(backend: Backend, *args: str) -> subprocess.CompletedProcess[str]:
 
 def kubectl(backend: Backend, *args: str) -> subprocess.CompletedProcess[str]:
     assert KUBECTL is not None
-    return subprocess.run(
-        [KUBECTL, *args], env=backend.env, capture_output=True, text=True, timeout=60, check=False
-    )
+    return Kubectl(Path(KUBECTL), backend)(*args)
 
 
 def ready_replicas(backend: Backend, namespace: str = "asky") -> dict[str, int]:

@@ -18,6 +18,7 @@ import pytest
 
 from realk8s import RealCluster, built_dir
 from realk8s.build import KUBERNETES_VERSION
+from tests.conftest import Kubectl
 
 REPO = Path(__file__).resolve().parents[2]
 KUBECTL = shutil.which("kubectl", path=str(Path(sys.executable).parent))
@@ -77,14 +78,8 @@ def test_pod_security_restricted_is_enforced_for_real(
         ),
     )
     assert KUBECTL is not None
-    refused = subprocess.run(
-        [KUBECTL, "run", "root", "-n", "psa", "--image=busybox", "--restart=Never"],
-        env=cluster.env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    kubectl = Kubectl(Path(KUBECTL), cluster)
+    refused = kubectl("run", "root", "-n", "psa", "--image=busybox", "--restart=Never")
     assert refused.returncode == 1
     assert 'violates PodSecurity "restricted:latest"' in refused.stderr
 
