@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 import pytest
 
@@ -18,6 +19,23 @@ spec:
     spec:
       containers: [{{name: web, image: "web:1"}}]
 """
+
+
+def deployment(**container: Any) -> dict[str, Any]:
+    """Deployment auth in namespace asky, its one container ``app`` given ``container``'s
+    fields: what the defaults and validation tests hand kubesim."""
+    return {
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "metadata": {"name": "auth", "namespace": "asky"},
+        "spec": {
+            "selector": {"matchLabels": {"app": "auth"}},
+            "template": {
+                "metadata": {"labels": {"app": "auth"}},
+                "spec": {"containers": [{"name": "app", "image": "auth:1.0", **container}]},
+            },
+        },
+    }
 
 
 @pytest.fixture

@@ -71,6 +71,18 @@ data: {mode: one}
 """
 
 
+# The reason of Deployment web's Progressing condition (why a rollout stopped or goes on).
+PROGRESSING_REASON = (
+    "-n",
+    "demo",
+    "get",
+    "deploy",
+    "web",
+    "-o",
+    'jsonpath={.status.conditions[?(@.type=="Progressing")].reason}',
+)
+
+
 def manifest(image: str = "web:1.0") -> str:
     return DEPLOYMENT.replace("IMAGE", image) + "---\n" + SERVICE
 
@@ -284,16 +296,7 @@ def test_rollout_status_reports_progress_deadline(kubectl_on, start_sim) -> None
     result = kubectl("-n", "demo", "rollout", "status", "deploy/web", "--timeout=30s")
     assert result.returncode == 1
     assert 'deployment "web" exceeded its progress deadline' in result.stderr
-    reason = kubectl.ok(
-        "-n",
-        "demo",
-        "get",
-        "deploy",
-        "web",
-        "-o",
-        'jsonpath={.status.conditions[?(@.type=="Progressing")].reason}',
-    )
-    assert reason == "ProgressDeadlineExceeded"
+    assert kubectl.ok(*PROGRESSING_REASON) == "ProgressDeadlineExceeded"
 
 
 def test_logs_by_label_and_previous_after_crash(kubectl_on, start_sim) -> None:

@@ -4,26 +4,11 @@ compares against."""
 from __future__ import annotations
 
 import copy
-from typing import Any
 
 import pytest
 
 from kubesim.defaults import apply_defaults, image_pull_policy
-
-
-def deployment(**container: Any) -> dict[str, Any]:
-    return {
-        "apiVersion": "apps/v1",
-        "kind": "Deployment",
-        "metadata": {"name": "auth"},
-        "spec": {
-            "selector": {"matchLabels": {"app": "auth"}},
-            "template": {
-                "metadata": {"labels": {"app": "auth"}},
-                "spec": {"containers": [{"name": "app", "image": "auth:1.0", **container}]},
-            },
-        },
-    }
+from tests.kubesim.conftest import deployment
 
 
 def test_deployment_gets_the_defaults_kubectl_get_shows() -> None:

@@ -20,21 +20,7 @@ from kubesim.validation import (
     typed_patch_error,
     unknown_fields,
 )
-
-
-def deployment(**container: Any) -> dict[str, Any]:
-    return {
-        "apiVersion": "apps/v1",
-        "kind": "Deployment",
-        "metadata": {"name": "auth", "namespace": "asky"},
-        "spec": {
-            "selector": {"matchLabels": {"app": "auth"}},
-            "template": {
-                "metadata": {"labels": {"app": "auth"}},
-                "spec": {"containers": [{"name": "app", "image": "auth:1.0", **container}]},
-            },
-        },
-    }
+from tests.kubesim.conftest import deployment
 
 
 def test_a_typo_is_an_unknown_field_named_like_the_strict_decoder() -> None:

@@ -23,7 +23,13 @@ import pytest
 from kubesim import KubeSim
 from realk8s import RealCluster
 from tests.conftest import Kubectl
-from tests.kubesim.test_kubesim_conformance import CONFIGMAP, POD_WITH_CLAIM, PV_AND_CLAIM, manifest
+from tests.kubesim.test_kubesim_conformance import (
+    CONFIGMAP,
+    POD_WITH_CLAIM,
+    PROGRESSING_REASON,
+    PV_AND_CLAIM,
+    manifest,
+)
 
 KUBECTL = shutil.which("kubectl", path=str(Path(sys.executable).parent))
 
@@ -147,15 +153,7 @@ CASES: dict[str, list[Step]] = {
             ),
         ),
         step("-n", "demo", "rollout", "status", "deploy/web", "--timeout=60s"),
-        step(
-            "-n",
-            "demo",
-            "get",
-            "deploy",
-            "web",
-            "-o",
-            'jsonpath={.status.conditions[?(@.type=="Progressing")].reason}',
-        ),
+        step(*PROGRESSING_REASON),
     ],
     "delete-namespace": [
         DEMO,
