@@ -209,6 +209,18 @@ def test_a_registry_timeout_that_clears_ends_in_a_running_container(
 # -- volumes: pkg/volume/secret, configmap and projected; volumemanager/reconciler --------------
 
 
+def pod_with_volume(
+    volume: str, start_sim: Callable[..., KubeSim], kubectl_on: Callable[..., Any]
+) -> KubeSim:
+    """A fresh emulator running the pod that mounts ``volume``, beside OBJECTS (Secret db,
+    ConfigMap conf) that the volume may refer to."""
+    sim = start_sim("speed: 10")
+    kubectl = kubectl_on(sim)
+    kubectl.ok("apply", "-f", "-", stdin=OBJECTS)
+    kubectl.ok("apply", "-f", "-", stdin=pod_yaml(volumes="  volumes:\n" + volume, mounts=True))
+    return sim
+
+
 @pytest.mark.parametrize(
     ("volume", "message"),
     [
@@ -246,10 +258,7 @@ def test_a_volume_that_cannot_be_set_up_keeps_the_pod_creating_with_failed_mount
     start_sim: Callable[..., KubeSim],
     kubectl_on: Callable[..., Any],
 ) -> None:
-    sim = start_sim("speed: 10")
-    kubectl = kubectl_on(sim)
-    kubectl.ok("apply", "-f", "-", stdin=OBJECTS)
-    kubectl.ok("apply", "-f", "-", stdin=pod_yaml(volumes="  volumes:\n" + volume, mounts=True))
+    sim = pod_with_volume(volume, start_sim, kubectl_on)
     wait_for(lambda: bool(events(sim, "FailedMount")))
     assert events(sim, "FailedMount") == [message]
     time.sleep(0.3)
@@ -271,10 +280,7 @@ def test_a_volume_that_cannot_be_set_up_keeps_the_pod_creating_with_failed_mount
 def test_optional_sources_and_empty_dirs_mount(
     volume: str, start_sim: Callable[..., KubeSim], kubectl_on: Callable[..., Any]
 ) -> None:
-    sim = start_sim("speed: 10")
-    kubectl = kubectl_on(sim)
-    kubectl.ok("apply", "-f", "-", stdin=OBJECTS)
-    kubectl.ok("apply", "-f", "-", stdin=pod_yaml(volumes="  volumes:\n" + volume, mounts=True))
+    sim = pod_with_volume(volume, start_sim, kubectl_on)
     wait_for(lambda: status_of(sim).get("ready") is True)
     assert events(sim, "FailedMount") == []
 
