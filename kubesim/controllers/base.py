@@ -59,6 +59,13 @@ class Context:
         self.store.remove(resource, meta.get("namespace", ""), meta["name"])
 
 
+def sooner(first: float | None, second: float | None) -> float | None:
+    """The earlier of two wake-up times, None meaning "no need to wake up"."""
+    if first is None:
+        return second
+    return first if second is None else min(first, second)
+
+
 def condition(obj: JSON, kind: str) -> JSON | None:
     for cond in obj.get("status", {}).get("conditions", []) or []:
         if cond.get("type") == kind:

@@ -15,7 +15,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from kubesim.controllers.base import Context, set_condition
+from kubesim.controllers.base import Context, set_condition, sooner
 from kubesim.quantity import parse_quantity
 from kubesim.resources import by_plural
 from kubesim.scenario import POSTGRES_LOG, POSTGRES_RESTART_LOG, ImageBehaviour
@@ -190,9 +190,7 @@ class Kubelet:
                         for c in pod.get("spec", {}).get("containers", [])
                     }
                 )
-            due = self._step(pod, run, now)
-            if due is not None:
-                next_due = due if next_due is None else min(next_due, due)
+            next_due = sooner(next_due, self._step(pod, run, now))
         for uid in set(self.runs) - live:
             del self.runs[uid]
         return None if next_due is None else max(next_due - time.monotonic(), 0.0)
@@ -240,9 +238,7 @@ class Kubelet:
             state = run.containers.get(container["name"])
             if state is None:
                 continue
-            container_due = self._advance(pod, container, state, now)
-            if container_due is not None:
-                due = container_due if due is None else min(due, container_due)
+            due = sooner(due, self._advance(pod, container, state, now))
         self._set_status(pod, run, None)
         return due
 
@@ -617,9 +613,7 @@ class Kubelet:
             ready_at = state.running_since + scenario.seconds(behaviour.ready_delay)
             state.ready = now >= ready_at or readiness is None
             due = None if state.ready else ready_at
-        if crash_at is not None:
-            due = crash_at if due is None else min(due, crash_at)
-        return due
+        return sooner(due, crash_at)
 
     def _logs_for(self, pod: JSON, state: ContainerRun) -> list[str]:
         if state.behaviour.logs:

@@ -12,7 +12,7 @@ import time
 from collections import Counter
 from typing import Any
 
-from kubesim.controllers.base import Context, set_condition
+from kubesim.controllers.base import Context, set_condition, sooner
 from kubesim.resources import RESOURCES, by_plural
 from kubesim.store import editable, timestamp
 
@@ -67,9 +67,7 @@ class NamespaceController:
         wait: float | None = None
         for namespace in self.ctx.store.all(NAMESPACES):
             if namespace["metadata"].get("deletionTimestamp"):
-                due = self._finalize(namespace)
-                if due is not None:
-                    wait = due if wait is None else min(wait, due)
+                wait = sooner(wait, self._finalize(namespace))
             else:
                 self._populate(namespace)
         return wait

@@ -20,6 +20,7 @@ from kubesim.controllers.base import (
     owner_reference,
     pod_ready,
     set_condition,
+    sooner,
 )
 from kubesim.names import random_suffix, template_hash
 from kubesim.resources import by_plural
@@ -152,10 +153,7 @@ class ReplicaSetController:
         left = became.timestamp() + min_ready - time.time()
         if left < 0:
             return True
-        due = time.monotonic() + left + 0.01
-        self._next_available = (
-            due if self._next_available is None else min(self._next_available, due)
-        )
+        self._next_available = sooner(self._next_available, time.monotonic() + left + 0.01)
         return False
 
 
@@ -171,9 +169,7 @@ class DeploymentController:
         for deployment in self.ctx.store.all(DEPLOYMENTS):
             if deployment["metadata"].get("deletionTimestamp"):
                 continue
-            wait = self._sync(deployment)
-            if wait is not None:
-                next_check = wait if next_check is None else min(next_check, wait)
+            next_check = sooner(next_check, self._sync(deployment))
         return next_check
 
     def _owned_sets(self, deployment: JSON) -> list[JSON]:
