@@ -109,3 +109,26 @@ def test_serve_writes_a_kubeconfig_and_stops_on_sigterm(tmp_path: Path, kubectl_
         if server.poll() is None:
             server.kill()
         server.communicate(timeout=5)
+
+
+def test_run_stopped_by_sigterm_removes_the_emulator_directory() -> None:
+    """As a service manager stops a job: SIGTERM to the whole process group."""
+    run = subprocess.Popen(
+        [sys.executable, "-m", "kubesim", "run", "--", "sh", "-c", 'echo "$KUBECONFIG"; sleep 600'],
+        cwd=REPO,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+    try:
+        assert run.stdout is not None
+        kubeconfig = Path(run.stdout.readline().strip())
+        assert kubeconfig.exists()
+        os.killpg(run.pid, signal.SIGTERM)
+        assert run.wait(timeout=20) == 130
+        assert not kubeconfig.parent.exists()
+    finally:
+        if run.poll() is None:
+            os.killpg(run.pid, signal.SIGKILL)
+        run.communicate(timeout=5)
