@@ -18,6 +18,7 @@ from typing import TextIO
 from asky_scripts.cli import common as cli_common
 from asky_scripts.cli.interrupts import interrupted_exit_code, sigterm_raises
 from asky_scripts.cli.report import JsonReport, TextReport
+from asky_scripts.cluster.kinds import KINDS, resource
 from asky_scripts.cluster.kubectl import OLDEST_KUBECTL_MINOR, Kubectl, KubectlError
 from asky_scripts.deploy import adoption, volume_rebind
 from asky_scripts.deploy.preflight import check_capacity, run_preflight, versions
@@ -33,7 +34,6 @@ from asky_scripts.model.manifests import (
     check_image_reference,
 )
 from asky_scripts.model.stages import (
-    RESOURCES,
     PlannedStage,
     for_deploy,
     load_plan,
@@ -199,10 +199,10 @@ def main(
                 plan = for_deploy(loaded, options)
             namespaced = sorted(
                 {
-                    RESOURCES[m.kind]
+                    resource(m.kind)
                     for planned in plan
                     for m in planned.manifests
-                    if m.namespaced and m.kind in RESOURCES
+                    if m.namespaced and m.kind in KINDS
                 }
             )
             # The nodes are read once, beside the preflight checks that do not need them.

@@ -12,11 +12,11 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
+from asky_scripts.cluster.kinds import resource_is_namespaced
 from asky_scripts.cluster.kubectl import Kubectl, NotFoundError, classify
 
 Obj = dict[str, Any]
 
-_CLUSTER_SCOPED = ("namespaces", "persistentvolumes")
 # How often reviews left unanswered by a flaky API are asked again.
 _REVIEW_ROUNDS = 6
 
@@ -57,7 +57,7 @@ def access_problems(
     one review per kind and carries on past a failed one, so on a flaky API only the reviews
     left unanswered are asked again: insisting on the whole batch would rarely succeed.
     """
-    jobs = {_review_key(r, None if r in _CLUSTER_SCOPED else namespace): r for r in resources}
+    jobs = {_review_key(r, namespace if resource_is_namespaced(r) else None): r for r in resources}
     allowed: dict[tuple[str, str], bool] = {}
     argv = ["create", "--validate=false", "-f", "-", "-o", "json"]
     for round_number in range(_REVIEW_ROUNDS):

@@ -22,6 +22,7 @@ from typing import Any
 import tenacity
 
 from asky_scripts.cluster import polling
+from asky_scripts.cluster.kinds import resource
 from asky_scripts.cluster.kubectl import (
     FIELD_MANAGER,
     AlreadyExistsError,
@@ -49,7 +50,7 @@ from asky_scripts.errors import (
 from asky_scripts.model.manifests import DATABASE, DeployOptions, Manifest, to_stream
 from asky_scripts.model.ownership import owner_labels
 from asky_scripts.model.secrets import missing_secrets, secret_names
-from asky_scripts.model.stages import RESOURCES, PlannedStage, Stage
+from asky_scripts.model.stages import PlannedStage, Stage
 from asky_scripts.readiness import diagnostics
 from asky_scripts.readiness import verdicts as readiness
 from asky_scripts.readiness.verdicts import Failed, Ready, Stopwatch, Verdict, Waiting
@@ -462,7 +463,7 @@ class Deployer:
         kinds = list(dict.fromkeys([kind for kind, _ in targets] + list(stage.watch)))
         if self._options.storage_class and "PersistentVolumeClaim" in kinds:
             kinds.append("StorageClass")
-        args = ["get", ",".join(RESOURCES[k] for k in kinds), "-n", self.namespace]
+        args = ["get", ",".join(resource(k) for k in kinds), "-n", self.namespace]
         observed = _Observed()
         for item in self._kubectl.get_items(args, attempts=_TICK_ATTEMPTS):
             observed.by_kind.setdefault(str(item.get("kind")), []).append(item)

@@ -18,6 +18,7 @@ from typing import Any
 
 import yaml
 
+from asky_scripts.cluster.kinds import is_namespaced
 from asky_scripts.errors import ManifestError, UsageError
 
 MANIFESTS_DIR = Path(__file__).resolve().parents[2] / "manifests"
@@ -32,9 +33,6 @@ DATABASE = "postgres"
 GATEWAY = "gateway"
 GATEWAY_TYPES = ("NodePort", "LoadBalancer")
 
-CLUSTER_SCOPED_KINDS = frozenset(
-    {"Namespace", "PersistentVolume", "StorageClass", "ClusterRole", "ClusterRoleBinding"}
-)
 
 _DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
 # The grammar of github.com/distribution/reference, without the rarely used IPv6 hosts.
@@ -64,7 +62,7 @@ class Manifest:
 
     @property
     def namespaced(self) -> bool:
-        return self.kind not in CLUSTER_SCOPED_KINDS
+        return is_namespaced(self.kind)
 
     @property
     def where(self) -> str:

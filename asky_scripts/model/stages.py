@@ -22,25 +22,6 @@ from asky_scripts.model.manifests import (
 
 WORKLOADS = ("auth", "gateway", "pyxis", "request-management")
 
-# kubectl resource names per kind, group-qualified so no other group's kind of the same name
-# (for example an Event of events.k8s.io or a CRD called Service) is picked by discovery.
-RESOURCES = {
-    "Namespace": "namespaces",
-    "PersistentVolume": "persistentvolumes",
-    "PersistentVolumeClaim": "persistentvolumeclaims",
-    "ConfigMap": "configmaps",
-    "Secret": "secrets",
-    "Service": "services",
-    "Deployment": "deployments.apps",
-    "ReplicaSet": "replicasets.apps",
-    "Pod": "pods",
-    "EndpointSlice": "endpointslices.discovery.k8s.io",
-    "Event": "events",
-    "NetworkPolicy": "networkpolicies.networking.k8s.io",
-    "PodDisruptionBudget": "poddisruptionbudgets.policy",
-    "StorageClass": "storageclasses.storage.k8s.io",
-}
-
 
 @dataclass(frozen=True)
 class Stage:

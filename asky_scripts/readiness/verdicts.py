@@ -14,6 +14,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from asky_scripts.cluster.kinds import reports_observed_generation
 from asky_scripts.model.capacity import never_fits
 
 Obj = dict[str, Any]
@@ -52,7 +53,6 @@ _MOUNT_FAILURE = re.compile(
 _MISSING_OBJECT = re.compile(r'(?P<kind>configmap|secret) "(?P<name>[^"]*)" not found')
 _MISSING_KEY = re.compile(r"references non-existent (?P<kind>config|secret) key: (?P<key>\S+)")
 _ADDRESS = re.compile(r"\b\d{1,3}(?:\.\d{1,3}){3}(?::\d+)?\b")
-_OBSERVED_GENERATION_KINDS = frozenset({"Deployment", "ReplicaSet", "StatefulSet", "DaemonSet"})
 
 
 @dataclass(frozen=True)
@@ -128,7 +128,7 @@ def lifecycle_gate(obj: Obj) -> Verdict | None:
     meta = _meta(obj)
     if meta.get("deletionTimestamp"):
         return Waiting("Terminating")
-    if obj.get("kind") in _OBSERVED_GENERATION_KINDS:
+    if reports_observed_generation(str(obj.get("kind", ""))):
         generation = int(meta.get("generation") or 0)
         observed = int(_status(obj).get("observedGeneration") or 0)
         if generation > observed:

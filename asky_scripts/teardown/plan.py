@@ -13,12 +13,12 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from asky_scripts.cluster.kinds import resource
 from asky_scripts.cluster.lock import LOCK_NAME
 from asky_scripts.errors import ClusterRefusedError
 from asky_scripts.model.manifests import INSTANCE_LABEL, MANAGED_BY, MANAGED_BY_LABEL
 from asky_scripts.model.run_sh import RunShDeployment
 from asky_scripts.model.secrets import GENERATED_SECRETS
-from asky_scripts.model.stages import RESOURCES
 
 Obj = dict[str, Any]
 
@@ -82,7 +82,7 @@ class Target:
     @property
     def resource_ref(self) -> str:
         """``kubectl``'s group-qualified ``resource/name``."""
-        return f"{RESOURCES[self.kind]}/{self.name}"
+        return f"{resource(self.kind)}/{self.name}"
 
 
 @dataclass(frozen=True)
@@ -310,9 +310,7 @@ def build_plan(found: Found, *, keep_data: bool, force: bool) -> TeardownPlan:
 def refuse_if_denied(plan: TeardownPlan, denied: Mapping[str, str]) -> None:
     """Refuse before the first delete when RBAC forbids any of them: kubectl carries on past
     a refused object, so a forbidden namespace delete would otherwise still take the volume."""
-    problems = sorted(
-        {denied[RESOURCES[t.kind]] for t in plan.delete if RESOURCES[t.kind] in denied}
-    )
+    problems = sorted({denied[resource(t.kind)] for t in plan.delete if resource(t.kind) in denied})
     if problems:
         raise ClusterRefusedError(
             "nothing was deleted: " + "; ".join(problems),

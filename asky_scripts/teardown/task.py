@@ -20,9 +20,9 @@ import tenacity
 
 from asky_scripts.cluster import polling
 from asky_scripts.cluster.access import access_problems
+from asky_scripts.cluster.kinds import KINDS, resource
 from asky_scripts.cluster.kubectl import Kubectl, RetryNotice
 from asky_scripts.errors import FailureReport, StageTimeoutError
-from asky_scripts.model.stages import RESOURCES
 from asky_scripts.teardown.explain import custom_finalizers, explain, remaining_resources
 from asky_scripts.teardown.plan import (
     NAMESPACED_KINDS,
@@ -72,7 +72,7 @@ DEFAULT_DELETES = ("namespaces", "persistentvolumes")
 def discover(kubectl: Kubectl, namespace: str, namespace_obj: Obj | None) -> Found:
     """Everything else the plan needs, read once and at the same time: our volumes, the
     namespace's content, and whether RBAC lets us delete what a default teardown deletes."""
-    kinds = [RESOURCES[kind] for kind in NAMESPACED_KINDS]
+    kinds = [resource(kind) for kind in NAMESPACED_KINDS]
     with ThreadPoolExecutor(max_workers=2) as pool:
         listed = pool.submit(
             kubectl.get_items, ["get", "persistentvolumes", "-l", selector(namespace)]
@@ -116,7 +116,7 @@ def discover(kubectl: Kubectl, namespace: str, namespace_obj: Obj | None) -> Fou
 def refuse_unless_allowed(kubectl: Kubectl, plan: TeardownPlan, found: Found) -> None:
     """Refuse before the first delete unless RBAC allows every one of them; kinds discovery
     did not ask about (a ``--keep-data`` plan deletes kind by kind) are asked now."""
-    needed = {RESOURCES[t.kind] for t in plan.delete}
+    needed = {resource(t.kind) for t in plan.delete}
     unasked = sorted(needed - set(found.permissions_checked))
     denied = dict(found.denied)
     if unasked:
@@ -171,7 +171,7 @@ class Teardown:
         """One ``get`` for everything still awaited: by label when only our namespaced objects
         are left (one request per kind instead of one per object), by name otherwise."""
         if all(t.namespace for t in targets):
-            kinds = ",".join(sorted({RESOURCES[t.kind] for t in targets}))
+            kinds = ",".join(sorted({resource(t.kind) for t in targets}))
             return ["get", kinds, "-n", self._plan.namespace, "-l", selector(self._plan.namespace)]
         return [
             "get",
@@ -222,14 +222,14 @@ class Teardown:
         for obj in [*evidence, *(o for o in remaining if o.get("kind") != "Namespace")]:
             meta = obj.get("metadata") or {}
             custom = custom_finalizers([obj])
-            if not meta.get("deletionTimestamp") or not custom or obj.get("kind") not in RESOURCES:
+            if not meta.get("deletionTimestamp") or not custom or obj.get("kind") not in KINDS:
                 continue
             kept = [f for f in meta.get("finalizers") or [] if f not in custom]
             patch = json.dumps({"metadata": {"finalizers": kept or None}})
             self._kubectl.run(
                 [
                     "patch",
-                    f"{RESOURCES[str(obj['kind'])]}/{meta['name']}",
+                    f"{resource(str(obj['kind']))}/{meta['name']}",
                     "-n",
                     self._plan.namespace,
                     "--type=merge",
