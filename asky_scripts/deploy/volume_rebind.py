@@ -21,12 +21,16 @@ from dataclasses import dataclass
 from typing import Any
 
 from asky_scripts.cluster.kubectl import Kubectl
-from asky_scripts.model.manifests import INSTANCE_LABEL, MANAGED_BY, MANAGED_BY_LABEL, DeployOptions
+from asky_scripts.model.manifests import (
+    CLAIM_NAME,
+    INSTANCE_LABEL,
+    MANAGED_BY,
+    MANAGED_BY_LABEL,
+    DeployOptions,
+)
 from asky_scripts.model.secrets import secret_names
 
 Obj = dict[str, Any]
-
-CLAIM_NAME = "postgres-data"
 
 
 class VolumeState(enum.Enum):

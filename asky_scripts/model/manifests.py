@@ -29,6 +29,8 @@ INSTANCE_LABEL = "app.kubernetes.io/instance"
 MANAGED_BY_LABEL = "app.kubernetes.io/managed-by"
 NAMESPACE_NAME_LABEL = "kubernetes.io/metadata.name"
 DEFAULT_PV_NAME = "asky-postgres-data"
+# The database's claim: the one our volume may be bound to.
+CLAIM_NAME = "postgres-data"
 DATABASE = "postgres"
 GATEWAY = "gateway"
 GATEWAY_TYPES = ("NodePort", "LoadBalancer")
