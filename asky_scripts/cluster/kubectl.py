@@ -410,6 +410,10 @@ def find_kubectl(explicit: str | None, environ: Mapping[str, str]) -> str:
     return found
 
 
+#: Runs kubectl with these arguments and stdin: (exit code, stdout, stderr).
+Runner = Callable[[tuple[str, ...], str | None], tuple[int, str, str]]
+
+
 class Kubectl:
     """Runs kubectl against one context and kubeconfig, with retries for transient failures."""
 
@@ -423,8 +427,11 @@ class Kubectl:
         on_retry: Callable[[RetryNotice], None] | None = None,
         on_command: Callable[[tuple[str, ...]], None] | None = None,
         max_attempts: int = 6,
+        runner: Runner | None = None,
     ) -> None:
         self.binary = binary
+        # Unit tests script kubectl's answers here; everything above the process stays real.
+        self._runner: Runner = runner or self._run_binary
         self._global_flags = [f"--request-timeout={_REQUEST_TIMEOUT_SECONDS}s"]
         if context:
             self._global_flags.append(f"--context={context}")
@@ -536,6 +543,9 @@ class Kubectl:
     def _spawn(self, argv: tuple[str, ...], stdin: str | None) -> tuple[int, str, str]:
         if self._on_command is not None:
             self._on_command(argv)
+        return self._runner(argv, stdin)
+
+    def _run_binary(self, argv: tuple[str, ...], stdin: str | None) -> tuple[int, str, str]:
         try:
             done = run_program(
                 (self.binary, *argv),
