@@ -7,7 +7,7 @@ manifests are found relative to the package, not the current directory.
 
 from __future__ import annotations
 
-from asky_scripts.run_cli import main
+from asky_scripts.cli.run import main
 
 if __name__ == "__main__":
     raise SystemExit(main())

@@ -6,7 +6,7 @@ Works from any directory: Python puts this file's directory first on sys.path.
 
 from __future__ import annotations
 
-from asky_scripts.terminate_cli import main
+from asky_scripts.cli.terminate import main
 
 if __name__ == "__main__":
     raise SystemExit(main())

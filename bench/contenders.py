@@ -13,7 +13,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from asky_scripts.secret_generation import missing_secrets
+from asky_scripts.model.secrets import missing_secrets
 from bench.processes import TimedRun, run_timed
 from kubesim import KubeSim
 

@@ -11,7 +11,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from asky_scripts.plan import WORKLOADS
+from asky_scripts.model.stages import WORKLOADS
 from bench.contenders import RUN, launch
 from bench.kubectl_shim import CountingKubectl
 from bench.scenarios import SCALE, critical_path, scripted

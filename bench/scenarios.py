@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 import yaml
 
-from asky_scripts.plan import load_plan
+from asky_scripts.model.stages import load_plan
 from kubesim import Scenario
 
 DEPLOY = """

@@ -27,3 +27,15 @@ def test_ruff_is_clean(args: tuple[str, ...]) -> None:
 def test_mypy_strict_is_clean() -> None:
     result = _run("mypy")
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_layers_contract_is_kept() -> None:
+    """asky_scripts' packages import only downwards (pyproject.toml, [tool.importlinter])."""
+    result = subprocess.run(
+        [str(Path(sys.executable).parent / "lint-imports")],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr

@@ -2,7 +2,7 @@
 # manifests reference (run.py generates them; a peer has to create them by hand).
 #
 # Environment: KUBECTL, NAMESPACE, MANIFESTS, WAIT_TIMEOUT (e.g. 300s), SECRETS_FILE (lines of
-# "name key=value key=value ..." written by the bench from asky_scripts/generated_secrets.py).
+# "name key=value key=value ..." written by the bench from asky_scripts/model/secrets.py).
 
 set -eu
 

@@ -874,7 +874,7 @@ COVERED_ELSEWHERE: tuple[Elsewhere, ...] = (
         (ExitCode.KUBECTL_FAILED,),
         "Report it with the command shown and `kubectl version --client`; meanwhile try "
         "another kubectl in the supported range.",
-        "test_asky_kubectl.py::"
+        "cluster/test_kubectl.py::"
         "test_real_kubectl_that_cannot_parse_our_stdin_is_reported_as_our_defect",
     ),
     Elsewhere(

@@ -11,16 +11,17 @@ from typing import Any
 
 import pytest
 
-from asky_scripts import adoption, run_sh
+from asky_scripts.deploy import adoption
 from asky_scripts.errors import ClusterRefusedError
-from asky_scripts.manifests import (
+from asky_scripts.model import run_sh
+from asky_scripts.model.manifests import (
     ADOPTED_ANNOTATION,
     PGDATA_ANNOTATION,
     AdoptedLayout,
     DeployOptions,
 )
-from asky_scripts.plan import for_deploy, load_plan
-from asky_scripts.teardown_plan import Found, check_run_sh, plan_run_sh
+from asky_scripts.model.stages import for_deploy, load_plan
+from asky_scripts.teardown.plan import Found, check_run_sh, plan_run_sh
 
 RECORDED = json.loads(
     (Path(__file__).parent / "recorded" / "run-sh-deployment.json").read_text(encoding="utf-8")

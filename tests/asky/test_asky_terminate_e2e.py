@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from asky_scripts.terminate_cli import main
+from asky_scripts.cli.terminate import main
 from kubesim import KubeSim
 
 REPO = Path(__file__).resolve().parents[2]

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 import yaml
 
-from asky_scripts.generated_secrets import GENERATED_SECRETS
+from asky_scripts.model.secrets import GENERATED_SECRETS
 
 MANIFESTS_DIR = Path(__file__).resolve().parents[2] / "manifests"
 

@@ -34,7 +34,7 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from asky_scripts.secret_generation import missing_secrets
+from asky_scripts.model.secrets import missing_secrets
 from tests.payload.servers import (
     drop_privileges,
     give_to_server,
