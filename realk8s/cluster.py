@@ -453,8 +453,10 @@ class RealCluster(Rig):
         oldest first, from the API server's audit log (written before each answer is sent)."""
         if not self._audit_log.exists():
             return []
+        data = self._audit_log.read_bytes()
         answered = []
-        for line in self._audit_log.read_text().splitlines():
+        # Only whole lines: the API server may be writing another client's event right now.
+        for line in data[: data.rfind(b"\n") + 1].splitlines():
             event = json.loads(line)
             if not str(event.get("userAgent", "")).startswith(user_agent):
                 continue

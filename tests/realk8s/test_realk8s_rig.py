@@ -199,3 +199,24 @@ def test_a_killed_run_leaves_no_component_running() -> None:
                 os.kill(pid, signal.SIGKILL)
         proc.communicate()
         shutil.rmtree(kubeconfig.parent, ignore_errors=True)  # nobody was left to remove it
+
+
+def test_requests_skip_the_event_the_api_server_is_still_writing(tmp_path: Path) -> None:
+    """The audit log holds every client's events: one may be half written when a test reads."""
+    cluster = RealCluster(bin_dir=tmp_path, workdir=tmp_path)
+    cluster.logs.mkdir()
+    whole = {
+        "userAgent": "kubectl/v1.37.1",
+        "verb": "list",
+        "requestURI": "/api/v1/namespaces?limit=500",
+        "responseStatus": {"code": 200},
+    }
+    half = '{"userAgent":"kube-controller-manager/v1.36.3","verb":"upd'
+    (cluster.logs / "audit.jsonl").write_text(json.dumps(whole) + "\n" + half)
+    (request,) = cluster.requests()
+    assert (request.method, request.path, request.query, request.status) == (
+        "GET",
+        "/api/v1/namespaces",
+        "limit=500",
+        200,
+    )
