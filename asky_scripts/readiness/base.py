@@ -1,68 +1,24 @@
-"""What every kind's readiness module answers, and the verdicts they answer with.
+"""What every kind's readiness module answers: the interface the watcher dispatches through.
 
 One module per kind (krane's ``kubernetes_resource/``, helm's status readers): each says which
 kinds it must read with its objects (``watches``), judges one object (``verdict``) and names the
 objects a failure report shows for it (``evidence``).  The watcher knows no kind: it reads what
-the readers watch, asks the reader of each object's kind (registry.py), and reports.
-
-A Verdict is Ready, Waiting (with what it waits for) or Failed (with a one-line cause and the
-likely fix).  Failing fast matters as much as waiting: a crash loop or a missing image is
-reported within a tick instead of after the timeout, which is the complaint users have about
-``helm --wait`` and ``kubectl rollout status``.
+the readers watch, asks the reader of each object's kind (registry.py), and reports.  Reader
+modules import this module whole (``base.KindReadiness``, ``base.Context``), as the interface.
 """
 
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from asky_scripts.cluster.kinds import reports_observed_generation
 from asky_scripts.cluster.objects import Obj, kind_of, meta, name_of, status
+from asky_scripts.readiness.verdict import Stopwatch, Verdict, Waiting
 
-
-@dataclass(frozen=True)
-class Ready:
-    detail: str = ""
-
-
-@dataclass(frozen=True)
-class Waiting:
-    reason: str
-    warning: str = ""
-
-
-@dataclass(frozen=True)
-class Failed:
-    cause: str
-    hint: str = ""
-
-
-Verdict = Ready | Waiting | Failed
 #: An object of a stage: (kind, name).
 Key = tuple[str, str]
-
-
-class Stopwatch:
-    """How long a condition has been seen, for rules like 'Unschedulable for more than 15 s'.
-
-    Measured on our clock from the first tick that saw it, so a skewed cluster clock cannot make
-    us fail early; a condition that goes away and comes back starts again.
-    """
-
-    def __init__(self) -> None:
-        self._first_seen: dict[str, float] = {}
-        self._seen_now: set[str] = set()
-
-    def seen_for(self, key: str, now: float) -> float:
-        self._seen_now.add(key)
-        return now - self._first_seen.setdefault(key, now)
-
-    def end_tick(self) -> None:
-        """Forgets the conditions not seen during the tick that just ended."""
-        for key in set(self._first_seen) - self._seen_now:
-            del self._first_seen[key]
-        self._seen_now.clear()
 
 
 @dataclass
@@ -133,35 +89,6 @@ class KindReadiness(ABC):
         """Another object whose waiting says all this one's does (left out of a timeout's
         headline while that one waits)."""
         return None
-
-
-def uid_of(obj: Obj) -> str:
-    return str(meta(obj).get("uid", ""))
-
-
-def condition(obj: Obj, kind: str) -> Obj | None:
-    for cond in status(obj).get("conditions") or []:
-        if cond.get("type") == kind:
-            found: Obj = cond
-            return found
-    return None
-
-
-def owned_by(owner: Obj, objects: Iterable[Obj]) -> list[Obj]:
-    """The objects whose ownerReferences name ``owner``."""
-    uid = uid_of(owner)
-    return [
-        obj
-        for obj in objects
-        if any(ref.get("uid") == uid for ref in meta(obj).get("ownerReferences") or [])
-    ]
-
-
-def container_statuses(pod: Obj) -> list[Obj]:
-    """The statuses of a pod's init containers, then of its containers."""
-    return list(status(pod).get("initContainerStatuses") or []) + list(
-        status(pod).get("containerStatuses") or []
-    )
 
 
 def lifecycle_gate(obj: Obj) -> Verdict | None:

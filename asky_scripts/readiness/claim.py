@@ -10,22 +10,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from asky_scripts.cluster.objects import Obj, name_of, spec, status
-from asky_scripts.readiness.base import (
-    Context,
-    Failed,
-    KindReadiness,
-    Observed,
-    Ready,
-    Setting,
-    Verdict,
-    Waiting,
-    lifecycle_gate,
-)
+from asky_scripts.readiness import base
 from asky_scripts.readiness.events import latest_event
+from asky_scripts.readiness.verdict import Failed, Ready, Verdict, Waiting
 
 
 def claim_verdict(claim: Obj, storage_class: Obj | None, events: Sequence[Obj]) -> Verdict:
-    gate = lifecycle_gate(claim)
+    gate = base.lifecycle_gate(claim)
     if gate:
         return gate
     name = name_of(claim)
@@ -49,13 +40,13 @@ def claim_verdict(claim: Obj, storage_class: Obj | None, events: Sequence[Obj]) 
     return Waiting(f"phase {phase or 'unknown'}")
 
 
-class ClaimReadiness(KindReadiness):
+class ClaimReadiness(base.KindReadiness):
     shown_in_summary = True
     explained_on_timeout = True
 
-    def watches(self, setting: Setting) -> tuple[str, ...]:
+    def watches(self, setting: base.Setting) -> tuple[str, ...]:
         return ("Event", "StorageClass") if setting.storage_class else ("Event",)
 
-    def verdict(self, obj: Obj, observed: Observed, context: Context) -> Verdict:
+    def verdict(self, obj: Obj, observed: base.Observed, context: base.Context) -> Verdict:
         storage_class = observed.find("StorageClass", str(spec(obj).get("storageClassName")))
         return claim_verdict(obj, storage_class, observed.of("Event"))

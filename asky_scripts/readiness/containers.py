@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from asky_scripts.cluster.objects import Obj, spec
-from asky_scripts.readiness.base import Failed, container_statuses
+from asky_scripts.cluster.objects import Obj, field, spec
+from asky_scripts.readiness.accessors import container_statuses
 from asky_scripts.readiness.images import PULL_FAILURES, image_pull_failure, load_image_hint
+from asky_scripts.readiness.verdict import Failed
 
 # (CreateContainerError is left out: containerd's "failed to reserve container name" under load
 # is one, and the kubelet's retry gets past it.)
@@ -22,7 +23,7 @@ def _memory_limit(pod: Obj, container: str) -> str:
     pod_spec = spec(pod)
     for c in list(pod_spec.get("initContainers") or []) + list(pod_spec.get("containers") or []):
         if c.get("name") == container:
-            return str(((c.get("resources") or {}).get("limits") or {}).get("memory", ""))
+            return str(field(field(c, "resources"), "limits").get("memory", ""))
     return ""
 
 
@@ -33,11 +34,11 @@ def container_failure(
     kubelet restarts it at once, and only a second exit within its back-off is CrashLoopBackOff
     (kuberuntime_manager.go doBackOff), which is where a loop is told from a hiccup."""
     name = cs.get("name", "")
-    state = cs.get("state") or {}
-    waiting = state.get("waiting") or {}
+    state = field(cs, "state")
+    waiting = field(state, "waiting")
     reason = waiting.get("reason", "")
     message = waiting.get("message", "")
-    terminated = state.get("terminated") or {}
+    terminated = field(state, "terminated")
     if reason == "CrashLoopBackOff":
         return _crash_loop(pod, cs)
     if reason in PULL_FAILURES:
@@ -66,7 +67,7 @@ def container_failure(
 
 def _crash_loop(pod: Obj, cs: Obj) -> Failed:
     name = cs.get("name", "")
-    last = (cs.get("lastState") or {}).get("terminated") or {}
+    last = field(field(cs, "lastState"), "terminated")
     code = last.get("exitCode", "?")
     restarts = cs.get("restartCount", 0)
     if last.get("reason") == "OOMKilled":
@@ -89,7 +90,7 @@ def exited_once(pod: Obj) -> str:
     """A container that exited and that the kubelet is about to restart: worth saying, not
     failing, since a service that starts a moment before its dependency answers does this."""
     for cs in container_statuses(pod):
-        finished = (cs.get("state") or {}).get("terminated")
+        finished = field(cs, "state").get("terminated")
         if finished:
             return (
                 f"container {cs.get('name')} exited with code {finished.get('exitCode', '?')} "
@@ -102,8 +103,8 @@ def waiting_reasons(pod: Obj) -> list[str]:
     """The containers' waiting reasons (ContainerCreating, PodInitializing...), sorted."""
     return sorted(
         {
-            str((cs.get("state") or {}).get("waiting", {}).get("reason"))
+            str(field(field(cs, "state"), "waiting").get("reason"))
             for cs in container_statuses(pod)
-            if (cs.get("state") or {}).get("waiting", {}).get("reason")
+            if field(field(cs, "state"), "waiting").get("reason")
         }
     )

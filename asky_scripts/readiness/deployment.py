@@ -11,22 +11,10 @@ import re
 from collections.abc import Iterable, Sequence
 
 from asky_scripts.cluster.objects import Obj, annotations_of, name_of, spec, status
-from asky_scripts.readiness.base import (
-    Context,
-    Evidence,
-    Failed,
-    KindReadiness,
-    Observed,
-    Ready,
-    Setting,
-    Stopwatch,
-    Verdict,
-    Waiting,
-    condition,
-    lifecycle_gate,
-    owned_by,
-)
+from asky_scripts.readiness import base
+from asky_scripts.readiness.accessors import condition, owned_by
 from asky_scripts.readiness.pod import pod_verdict
+from asky_scripts.readiness.verdict import Failed, Ready, Stopwatch, Verdict, Waiting
 
 _ADDRESS = re.compile(r"\b\d{1,3}(?:\.\d{1,3}){3}(?::\d+)?\b")
 
@@ -51,7 +39,7 @@ def deployment_verdict(
     now: float,
     nodes: Sequence[Obj] = (),
 ) -> Verdict:
-    gate = lifecycle_gate(deployment)
+    gate = base.lifecycle_gate(deployment)
     if gate:
         return gate
     rs = newest_replicaset(deployment, replicasets)
@@ -122,23 +110,25 @@ def _rollout_verdict(
     return Waiting(reason, "; ".join(dict.fromkeys(warnings)))
 
 
-def workload_evidence(deployment: Obj, observed: Observed, related: Sequence[Obj]) -> Evidence:
+def workload_evidence(
+    deployment: Obj, observed: base.Observed, related: Sequence[Obj]
+) -> base.Evidence:
     """The Deployment with ``related``, its newest ReplicaSet, and that ReplicaSet's pods."""
     rs = newest_replicaset(deployment, observed.of("ReplicaSet"))
     if not rs:
-        return Evidence(deployment, tuple(related))
-    return Evidence(deployment, (*related, rs), owned_by(rs, observed.of("Pod")))
+        return base.Evidence(deployment, tuple(related))
+    return base.Evidence(deployment, (*related, rs), owned_by(rs, observed.of("Pod")))
 
 
-class DeploymentReadiness(KindReadiness):
+class DeploymentReadiness(base.KindReadiness):
     judged_first = True
     shown_in_summary = True
     explained_on_timeout = True
 
-    def watches(self, setting: Setting) -> tuple[str, ...]:
+    def watches(self, setting: base.Setting) -> tuple[str, ...]:
         return ("ReplicaSet", "Pod", "Event")
 
-    def verdict(self, obj: Obj, observed: Observed, context: Context) -> Verdict:
+    def verdict(self, obj: Obj, observed: base.Observed, context: base.Context) -> Verdict:
         return deployment_verdict(
             obj,
             observed.of("ReplicaSet"),
@@ -149,5 +139,5 @@ class DeploymentReadiness(KindReadiness):
             nodes=context.setting.nodes,
         )
 
-    def evidence(self, subject: Obj, observed: Observed) -> Evidence:
+    def evidence(self, subject: Obj, observed: base.Observed) -> base.Evidence:
         return workload_evidence(subject, observed, ())

@@ -10,9 +10,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from asky_scripts.cluster.kubectl import Kubectl, KubectlError
-from asky_scripts.cluster.objects import Obj, kind_of, name_of, status
+from asky_scripts.cluster.objects import Obj, field, kind_of, name_of, status
 from asky_scripts.errors import FailureReport
-from asky_scripts.readiness.base import Evidence, container_statuses
+from asky_scripts.readiness.accessors import container_statuses
+from asky_scripts.readiness.base import Evidence
 from asky_scripts.readiness.events import event_count, event_message, event_time, events_about
 
 LOG_TAIL_LINES = 20
@@ -36,8 +37,8 @@ def describe_containers(pod: Obj) -> tuple[str, ...]:
     for cs in container_statuses(pod):
         prefix = f"{name_of(pod)}/{cs.get('name')}"
         for label, state in (
-            ("", cs.get("state") or {}),
-            ("last ", cs.get("lastState") or {}),
+            ("", field(cs, "state")),
+            ("last ", field(cs, "lastState")),
         ):
             if "waiting" in state:
                 w = state["waiting"]
@@ -118,9 +119,9 @@ def _logs(kubectl: Kubectl, namespace: str, pod: Obj) -> list[tuple[str, str]]:
     found: list[tuple[str, str]] = []
     for cs in container_statuses(pod):
         container = str(cs.get("name"))
-        state = cs.get("state") or {}
+        state = field(cs, "state")
         wanted = []
-        if int(cs.get("restartCount") or 0) > 0 or (cs.get("lastState") or {}).get("terminated"):
+        if int(cs.get("restartCount") or 0) > 0 or field(cs, "lastState").get("terminated"):
             wanted.append(("previous", ["--previous"]))
         if "running" in state or "terminated" in state:
             wanted.append(("current", []))

@@ -4,20 +4,14 @@ ready, unless being deleted or not yet seen by its controller."""
 from __future__ import annotations
 
 from asky_scripts.cluster.objects import Obj
-from asky_scripts.readiness.base import (
-    Context,
-    KindReadiness,
-    Observed,
-    Ready,
-    Verdict,
-    lifecycle_gate,
-)
+from asky_scripts.readiness import base
+from asky_scripts.readiness.verdict import Ready, Verdict
 
 
 def exists_verdict(obj: Obj) -> Verdict:
-    return lifecycle_gate(obj) or Ready("present")
+    return base.lifecycle_gate(obj) or Ready("present")
 
 
-class ExistsReadiness(KindReadiness):
-    def verdict(self, obj: Obj, observed: Observed, context: Context) -> Verdict:
+class ExistsReadiness(base.KindReadiness):
+    def verdict(self, obj: Obj, observed: base.Observed, context: base.Context) -> Verdict:
         return exists_verdict(obj)

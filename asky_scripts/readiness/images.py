@@ -9,9 +9,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from asky_scripts.cluster.objects import Obj, labels_of
-from asky_scripts.readiness.base import Failed, container_statuses
+from asky_scripts.cluster.objects import Obj, field, labels_of
+from asky_scripts.readiness.accessors import container_statuses
 from asky_scripts.readiness.events import event_count, event_message, event_time
+from asky_scripts.readiness.verdict import Failed
 
 _NO_REPOSITORY = (
     "repository does not exist",
@@ -90,7 +91,7 @@ def image_pull_failure(
 def pull_retry_reason(pod: Obj, pod_events: Sequence[Obj]) -> str:
     """What a pod whose image pull keeps failing for a passing reason is waiting on."""
     for cs in container_statuses(pod):
-        waiting = (cs.get("state") or {}).get("waiting") or {}
+        waiting = field(field(cs, "state"), "waiting")
         if waiting.get("reason") in PULL_FAILURES:
             failures = _pull_failed_events(pod_events)
             latest = event_message(max(failures, key=event_time)) if failures else ""

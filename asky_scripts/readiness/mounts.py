@@ -10,8 +10,8 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from asky_scripts.cluster.objects import Obj, spec
-from asky_scripts.readiness.base import container_statuses
+from asky_scripts.cluster.objects import Obj, field, spec
+from asky_scripts.readiness.accessors import container_statuses
 from asky_scripts.readiness.events import event_message, event_time
 
 MISSING_MOUNT_GRACE_SECONDS = 1.0
@@ -28,7 +28,7 @@ def missing_mount(pod: Obj, pod_events: Sequence[Obj]) -> str:
     """The kubelet's latest FailedMount naming a missing ConfigMap, Secret or key, while the
     pod has not started (an old event of a pod that since mounted says nothing)."""
     started = any(
-        "running" in (cs.get("state") or {}) or "terminated" in (cs.get("state") or {})
+        "running" in field(cs, "state") or "terminated" in field(cs, "state")
         for cs in container_statuses(pod)
     )
     if started:
@@ -71,7 +71,7 @@ def _sources_with_key(pod: Obj, volume_name: str, kind: str, key: str) -> list[s
         if volume.get("name") != volume_name:
             continue
         sources = [volume.get(source_field)] + [
-            src.get(source_field) for src in (volume.get("projected") or {}).get("sources") or []
+            src.get(source_field) for src in field(volume, "projected").get("sources") or []
         ]
         return [
             str(src.get("secretName") or src.get("name"))

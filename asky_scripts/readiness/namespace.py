@@ -3,15 +3,8 @@
 from __future__ import annotations
 
 from asky_scripts.cluster.objects import Obj, meta, name_of, status
-from asky_scripts.readiness.base import (
-    Context,
-    Failed,
-    KindReadiness,
-    Observed,
-    Ready,
-    Verdict,
-    Waiting,
-)
+from asky_scripts.readiness import base
+from asky_scripts.readiness.verdict import Failed, Ready, Verdict, Waiting
 
 
 def namespace_verdict(namespace: Obj) -> Verdict:
@@ -25,9 +18,9 @@ def namespace_verdict(namespace: Obj) -> Verdict:
     return Ready("Active") if phase == "Active" else Waiting(f"phase {phase or 'unknown'}")
 
 
-class NamespaceReadiness(KindReadiness):
+class NamespaceReadiness(base.KindReadiness):
     shown_in_summary = True
     explained_on_timeout = True
 
-    def verdict(self, obj: Obj, observed: Observed, context: Context) -> Verdict:
+    def verdict(self, obj: Obj, observed: base.Observed, context: base.Context) -> Verdict:
         return namespace_verdict(obj)

@@ -9,16 +9,7 @@ from collections.abc import Sequence
 
 from asky_scripts.cluster.objects import Obj, status
 from asky_scripts.model.capacity import never_fits
-from asky_scripts.readiness.base import (
-    Failed,
-    Ready,
-    Stopwatch,
-    Verdict,
-    Waiting,
-    condition,
-    container_statuses,
-    uid_of,
-)
+from asky_scripts.readiness.accessors import condition, container_statuses, uid_of
 from asky_scripts.readiness.containers import container_failure, exited_once, waiting_reasons
 from asky_scripts.readiness.events import (
     event_count,
@@ -29,6 +20,7 @@ from asky_scripts.readiness.events import (
 )
 from asky_scripts.readiness.images import on_minikube, pull_retry_reason
 from asky_scripts.readiness.mounts import MISSING_MOUNT_GRACE_SECONDS, explain_mount, missing_mount
+from asky_scripts.readiness.verdict import Failed, Ready, Stopwatch, Verdict, Waiting
 
 UNSCHEDULABLE_GRACE_SECONDS = 15.0
 

@@ -10,23 +10,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from asky_scripts.cluster.objects import Obj, labels_of, name_of, spec, status
-from asky_scripts.readiness.base import (
-    Context,
-    Evidence,
-    Failed,
-    Key,
-    KindReadiness,
-    Observed,
-    Ready,
-    Setting,
-    Stopwatch,
-    Verdict,
-    Waiting,
-    lifecycle_gate,
-    uid_of,
-)
+from asky_scripts.cluster.objects import Obj, field, labels_of, name_of, spec, status
+from asky_scripts.readiness import base
+from asky_scripts.readiness.accessors import uid_of
 from asky_scripts.readiness.deployment import workload_evidence
+from asky_scripts.readiness.verdict import Failed, Ready, Stopwatch, Verdict, Waiting
 
 NO_ENDPOINTS_GRACE_SECONDS = 10.0
 
@@ -40,7 +28,7 @@ def service_verdict(
     stopwatch: Stopwatch,
     now: float,
 ) -> Verdict:
-    gate = lifecycle_gate(service)
+    gate = base.lifecycle_gate(service)
     if gate:
         return gate
     service_spec = spec(service)
@@ -69,7 +57,7 @@ def service_verdict(
             return Waiting("no ready endpoint yet")
         detail += f", {count} ready endpoint(s)"
     if service_spec.get("type") == "LoadBalancer":
-        ingress = (status(service).get("loadBalancer") or {}).get("ingress")
+        ingress = field(status(service), "loadBalancer").get("ingress")
         if not ingress:
             detail += " (external address pending; on minikube run `minikube tunnel`)"
     return Ready(detail)
@@ -82,18 +70,18 @@ def ready_endpoints(service_name: str, endpoint_slices: Iterable[Obj]) -> int:
         if labels_of(eps).get("kubernetes.io/service-name") != service_name:
             continue
         for endpoint in eps.get("endpoints") or []:
-            if (endpoint.get("conditions") or {}).get("ready") is not False:
+            if field(endpoint, "conditions").get("ready") is not False:
                 count += 1
     return count
 
 
-class ServiceReadiness(KindReadiness):
+class ServiceReadiness(base.KindReadiness):
     explained_on_timeout = True
 
-    def watches(self, setting: Setting) -> tuple[str, ...]:
+    def watches(self, setting: base.Setting) -> tuple[str, ...]:
         return ("Deployment", "EndpointSlice")
 
-    def verdict(self, obj: Obj, observed: Observed, context: Context) -> Verdict:
+    def verdict(self, obj: Obj, observed: base.Observed, context: base.Context) -> Verdict:
         name = name_of(obj)
         workload = observed.find("Deployment", name)
         wanted = int(spec(workload or {}).get("replicas", 1))
@@ -106,11 +94,11 @@ class ServiceReadiness(KindReadiness):
             now=context.now,
         )
 
-    def evidence(self, subject: Obj, observed: Observed) -> Evidence:
+    def evidence(self, subject: Obj, observed: base.Observed) -> base.Evidence:
         workload = observed.find("Deployment", name_of(subject))
         if workload is None:
-            return Evidence(subject)
+            return base.Evidence(subject)
         return workload_evidence(workload, observed, (subject,))
 
-    def said_by(self, name: str) -> Key | None:
+    def said_by(self, name: str) -> base.Key | None:
         return ("Deployment", name)

@@ -6,27 +6,19 @@ ours: both fail at once, naming the fix.
 
 from __future__ import annotations
 
-from asky_scripts.cluster.objects import Obj, name_of, spec, status
+from asky_scripts.cluster.objects import Obj, field, name_of, spec, status
 from asky_scripts.model.manifests import CLAIM_NAME
-from asky_scripts.readiness.base import (
-    Context,
-    Failed,
-    KindReadiness,
-    Observed,
-    Ready,
-    Verdict,
-    Waiting,
-    lifecycle_gate,
-)
+from asky_scripts.readiness import base
+from asky_scripts.readiness.verdict import Failed, Ready, Verdict, Waiting
 
 
 def volume_verdict(volume: Obj, claim_namespace: str, claim_name: str) -> Verdict:
-    gate = lifecycle_gate(volume)
+    gate = base.lifecycle_gate(volume)
     if gate:
         return gate
     name = name_of(volume)
     phase = status(volume).get("phase")
-    ref = spec(volume).get("claimRef") or {}
+    ref = field(spec(volume), "claimRef")
     ours = ref.get("namespace") == claim_namespace and ref.get("name") == claim_name
     if phase == "Available":
         return Ready("Available")
@@ -51,6 +43,6 @@ def volume_verdict(volume: Obj, claim_namespace: str, claim_name: str) -> Verdic
     return Waiting(f"phase {phase or 'unknown'}")
 
 
-class VolumeReadiness(KindReadiness):
-    def verdict(self, obj: Obj, observed: Observed, context: Context) -> Verdict:
+class VolumeReadiness(base.KindReadiness):
+    def verdict(self, obj: Obj, observed: base.Observed, context: base.Context) -> Verdict:
         return volume_verdict(obj, context.setting.namespace, CLAIM_NAME)

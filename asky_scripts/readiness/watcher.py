@@ -20,18 +20,9 @@ from asky_scripts.cluster.objects import Obj, kind_of
 from asky_scripts.errors import FailureReport, StageTimeoutError, WorkloadFailedError
 from asky_scripts.model.stages import Stage
 from asky_scripts.readiness import diagnostics
-from asky_scripts.readiness.base import (
-    Context,
-    Failed,
-    Key,
-    Observed,
-    Ready,
-    Setting,
-    Stopwatch,
-    Verdict,
-    Waiting,
-)
+from asky_scripts.readiness.base import Context, Key, Observed, Setting
 from asky_scripts.readiness.registry import reader_for
+from asky_scripts.readiness.verdict import Failed, Ready, Stopwatch, Verdict, Waiting
 
 # Attempts at one tick's read: a failed tick is simply followed by the next one.
 _TICK_ATTEMPTS = 2

@@ -7,8 +7,8 @@ import json
 from pathlib import Path
 from typing import Any
 
-from asky_scripts.readiness.base import Stopwatch, Verdict
 from asky_scripts.readiness.deployment import deployment_verdict
+from asky_scripts.readiness.verdict import Stopwatch, Verdict
 
 RECORDED = Path(__file__).parents[1] / "recorded"
 
@@ -79,3 +79,16 @@ def node_with(**allocatable: str) -> dict[str, Any]:
     node = copy.deepcopy(items("nodes-minikube.json")[0])
     node["status"]["allocatable"].update(allocatable)
     return node
+
+
+def unhealthy(pod: dict[str, Any], message: str, count: int) -> dict[str, Any]:
+    """The kubelet's Warning event for a probe of ``pod`` that failed ``count`` times."""
+    return {
+        "kind": "Event",
+        "type": "Warning",
+        "reason": "Unhealthy",
+        "message": message,
+        "count": count,
+        "lastTimestamp": "2026-11-20T10:02:00Z",
+        "involvedObject": {"kind": "Pod", "uid": pod["metadata"]["uid"]},
+    }

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from asky_scripts.readiness.base import Failed, Ready, Stopwatch, Waiting
 from asky_scripts.readiness.deployment import deployment_verdict
+from asky_scripts.readiness.verdict import Failed, Ready, Stopwatch, Waiting
 from tests.asky.readiness.recorded_objects import auth_with, items, not_ready, recorded
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from asky_scripts.readiness.base import Failed, Waiting
+from asky_scripts.readiness.verdict import Failed, Waiting
 from tests.asky.readiness.recorded_objects import (
     RESOLVE,
     auth_with,

@@ -6,7 +6,7 @@ import copy
 
 import pytest
 
-from asky_scripts.readiness.base import Failed, Stopwatch, Waiting
+from asky_scripts.readiness.verdict import Failed, Stopwatch, Waiting
 from tests.asky.readiness.recorded_objects import auth_with, items, recorded
 
 

@@ -7,8 +7,9 @@ from typing import Any
 import pytest
 
 from asky_scripts.cluster.objects import name_of
-from asky_scripts.readiness.base import Failed, Stopwatch, Waiting, uid_of
+from asky_scripts.readiness.accessors import uid_of
 from asky_scripts.readiness.pod import pod_verdict
+from asky_scripts.readiness.verdict import Failed, Stopwatch, Waiting
 from tests.asky.readiness.recorded_objects import (
     RESOLVE,
     auth_with,
@@ -17,21 +18,8 @@ from tests.asky.readiness.recorded_objects import (
     node_with,
     pull_failure,
     recorded,
+    unhealthy,
 )
-
-
-def test_crash_loop_fails_at_once_with_the_exit_code() -> None:
-    verdict = auth_with([recorded("pod-auth-crashloop.json")])
-    assert isinstance(verdict, Failed)
-    assert "CrashLoopBackOff" in verdict.cause
-    assert "exited with code 3" in verdict.cause
-    assert verdict.cause.startswith("CrashLoopBackOff — container auth")
-
-
-def test_create_container_config_error_names_the_missing_secret() -> None:
-    verdict = auth_with([recorded("pod-auth-createcontainerconfigerror.json")])
-    assert isinstance(verdict, Failed)
-    assert 'secret "auth-db" not found' in verdict.cause
 
 
 def test_config_error_from_a_cold_kubelet_cache_is_only_waiting() -> None:
@@ -40,24 +28,6 @@ def test_config_error_from_a_cold_kubelet_cache_is_only_waiting() -> None:
         "failed to sync secret cache: timed out waiting for the condition"
     )
     assert isinstance(auth_with([pod]), Waiting)
-
-
-def test_oom_killed_twice_reports_the_memory_limit() -> None:
-    verdict = auth_with([crash_looping("OOMKilled", 137)])
-    assert isinstance(verdict, Failed)
-    assert "OOMKilled" in verdict.cause and "256Mi" in verdict.cause
-
-
-def test_oom_killed_once_then_running_is_given_time() -> None:
-    """The kubelet restarted it at once; a start-up memory spike may not come back."""
-    verdict = auth_with([recorded("pod-auth-oomkilled.json")])
-    assert isinstance(verdict, Waiting)
-
-
-def test_evicted_pod_fails_with_the_node_message() -> None:
-    verdict = auth_with([recorded("pod-auth-evicted.json")])
-    assert isinstance(verdict, Failed)
-    assert "Evicted — The node was low on resource: memory" in verdict.cause
 
 
 def test_unschedulable_waits_15_seconds_then_fails() -> None:
@@ -72,16 +42,10 @@ def test_unschedulable_waits_15_seconds_then_fails() -> None:
 
 def test_running_but_not_ready_names_the_failing_probe() -> None:
     pod = recorded("pod-auth-running-not-ready.json")
-    unhealthy = {
-        "kind": "Event",
-        "type": "Warning",
-        "reason": "Unhealthy",
-        "message": "Readiness probe failed: dial tcp 10.244.0.7:8000: connect: connection refused",
-        "count": 4,
-        "lastTimestamp": "2026-11-20T10:02:00Z",
-        "involvedObject": {"kind": "Pod", "uid": pod["metadata"]["uid"]},
-    }
-    verdict = auth_with([pod], [unhealthy])
+    probe_failed = unhealthy(
+        pod, "Readiness probe failed: dial tcp 10.244.0.7:8000: connect: connection refused", 4
+    )
+    verdict = auth_with([pod], [probe_failed])
     assert verdict == Waiting(
         "1/2 ready: Readiness probe failed: dial tcp 10.244.0.7:8000: connect: connection "
         "refused (x4)"
@@ -152,8 +116,18 @@ POLICY: list[tuple[str, Any, type, str]] = [
     # (state, pod, verdict at once, why)
     ("first exit, kubelet restarts it", exited_once, Waiting, "the kubelet restarts it"),
     ("OOMKilled once, running again", lambda: recorded("pod-auth-oomkilled.json"), Waiting, ""),
-    ("CrashLoopBackOff (second exit)", crash_looping, Failed, "code 3 (Error) again"),
-    ("OOMKilled again", lambda: crash_looping("OOMKilled", 137), Failed, "ran out of memory"),
+    (
+        "CrashLoopBackOff (second exit)",
+        crash_looping,
+        Failed,
+        "CrashLoopBackOff — container auth exited with code 3 (Error) again",
+    ),
+    (
+        "OOMKilled again",
+        lambda: crash_looping("OOMKilled", 137),
+        Failed,
+        "ran out of memory (limit 256Mi)",
+    ),
     (
         "repository missing",
         lambda: pull_failure(RESOLVE + "pull access denied, repository does not exist"),
@@ -172,10 +146,15 @@ POLICY: list[tuple[str, Any, type, str]] = [
         "config error",
         lambda: recorded("pod-auth-createcontainerconfigerror.json"),
         Failed,
-        "auth-db",
+        'secret "auth-db" not found',
     ),
     ("probe not passed yet", starting_with_probe_failing, Waiting, ""),
-    ("evicted", lambda: recorded("pod-auth-evicted.json"), Failed, "Evicted"),
+    (
+        "evicted",
+        lambda: recorded("pod-auth-evicted.json"),
+        Failed,
+        "Evicted — The node was low on resource: memory",
+    ),
 ]
 
 

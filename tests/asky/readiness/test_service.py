@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from asky_scripts.readiness.base import Failed, Ready, Stopwatch, Waiting
 from asky_scripts.readiness.service import service_verdict
+from asky_scripts.readiness.verdict import Failed, Ready, Stopwatch, Waiting
 from tests.asky.readiness.recorded_objects import recorded
 
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from asky_scripts.readiness.base import Failed, Ready, Waiting
 from asky_scripts.readiness.claim import claim_verdict
 from asky_scripts.readiness.namespace import namespace_verdict
+from asky_scripts.readiness.verdict import Failed, Ready, Waiting
 from asky_scripts.readiness.volume import volume_verdict
 from tests.asky.readiness.recorded_objects import items, recorded
 

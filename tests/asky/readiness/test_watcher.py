@@ -9,14 +9,15 @@ import pytest
 
 from asky_scripts.errors import StageTimeoutError, WorkloadFailedError
 from asky_scripts.model.stages import Stage
-from asky_scripts.readiness.base import Ready, Verdict, Waiting
+from asky_scripts.readiness.verdict import Ready, Verdict, Waiting
 from asky_scripts.readiness.watcher import StageWatcher
 from tests.asky.fake_kubectl import FakeRunner, fake_kubectl, items
 from tests.asky.readiness.recorded_objects import items as recorded_items
-from tests.asky.readiness.recorded_objects import not_ready, recorded
+from tests.asky.readiness.recorded_objects import not_ready, recorded, unhealthy
 
 STAGE = Stage("workloads", "the auth Service and Deployment; wait for them")
 AUTH = [("Service", "auth"), ("Deployment", "auth")]
+PROBE_503 = "Readiness probe failed: HTTP probe failed with statuscode: 503"
 UNREACHABLE = "Unable to connect to the server: dial tcp 10.0.0.1:443: i/o timeout"
 Change = tuple[str, str, str, Verdict]
 
@@ -89,18 +90,12 @@ def test_a_stage_still_waiting_at_the_timeout_says_what_each_object_waits_on() -
     """The Service waits on the Deployment's pods, so the headline names the Deployment only,
     with the probe it waits on; a ConfigMap that is present says nothing."""
     pod = recorded("pod-auth-running-not-ready.json")
-    unhealthy = {
-        "kind": "Event",
-        "type": "Warning",
-        "reason": "Unhealthy",
-        "message": "Readiness probe failed: HTTP probe failed with statuscode: 503",
-        "count": 3,
-        "lastTimestamp": "2026-11-20T10:02:00Z",
-        "involvedObject": {"kind": "Pod", "uid": pod["metadata"]["uid"]},
-    }
+    probe_failed = unhealthy(
+        pod, "Readiness probe failed: HTTP probe failed with statuscode: 503", 3
+    )
     config = {"kind": "ConfigMap", "metadata": {"name": "auth-config"}}
     answer = cluster(
-        not_ready(recorded("deployment-auth-ready.json")), pod, extra=(unhealthy, config)
+        not_ready(recorded("deployment-auth-ready.json")), pod, extra=(probe_failed, config)
     )
     runner = FakeRunner().on("get", stdout=answer).on("logs", stdout="listening on :8000\n")
 
