@@ -79,7 +79,8 @@ class KindReadiness(ABC):
         return ()
 
     @abstractmethod
-    def verdict(self, obj: Obj, observed: Observed, context: Context) -> Verdict: ...
+    def verdict(self, obj: Obj, observed: Observed, context: Context) -> Verdict:
+        """Ready, Waiting or Failed for ``obj``, with this tick's read of what it watches."""
 
     def evidence(self, subject: Obj, observed: Observed) -> Evidence:
         """What a failure report shows for ``subject`` (a placeholder if it was not read)."""
