@@ -16,7 +16,7 @@ from typing import Any, TextIO
 from asky_scripts.cluster.kubectl import KubectlError, KubectlFailedError, RetryNotice
 from asky_scripts.deploy.summary import Summary
 from asky_scripts.errors import AskyError, FailureReport
-from asky_scripts.readiness.verdicts import Failed, Ready, Verdict, Waiting
+from asky_scripts.readiness.verdict import Failed, Ready, Verdict, Waiting
 
 GREEN, RED, YELLOW, DIM, RESET = "\033[32m", "\033[31m", "\033[33m", "\033[2m", "\033[0m"
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Protocol
 
 from asky_scripts.cluster.kubectl import RetryNotice
-from asky_scripts.readiness.verdicts import Verdict
+from asky_scripts.readiness.verdict import Verdict
 
 
 class Progress(Protocol):

@@ -29,6 +29,7 @@ from asky_scripts.cluster.kubectl import (
     TransientError,
 )
 from asky_scripts.cluster.lock import NamespaceLock
+from asky_scripts.cluster.objects import name_of
 from asky_scripts.deploy import host_directory, volume_rebind
 from asky_scripts.deploy.adoption import Adoption
 from asky_scripts.deploy.preflight import ClusterFacts
@@ -43,7 +44,6 @@ from asky_scripts.model.manifests import DATABASE, DeployOptions, Manifest, to_s
 from asky_scripts.model.ownership import owner_labels
 from asky_scripts.model.secrets import missing_secrets, secret_names
 from asky_scripts.model.stages import PlannedStage, Stage
-from asky_scripts.readiness import verdicts as readiness
 from asky_scripts.readiness.watcher import StageWatcher
 
 Obj = dict[str, Any]
@@ -398,7 +398,7 @@ class Deployer:
                 left = missing_secrets(self._existing_secrets(), self.namespace, given)
                 with ThreadPoolExecutor(max_workers=max(1, len(left))) as pool:
                     list(pool.map(lambda secret: self._create_secrets([secret]), left))
-            names = ", ".join(readiness.name_of(s) for s in new)
+            names = ", ".join(name_of(s) for s in new)
             self._progress.note(stage.name, f"generated Secrets {names} (values not shown)")
 
     def _create_secrets(self, secrets: Sequence[Obj], attempts: int | None = None) -> None:

@@ -7,20 +7,14 @@ must never hide the failure it is about.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-from typing import Any
+from collections.abc import Iterable
 
 from asky_scripts.cluster.kubectl import Kubectl, KubectlError
+from asky_scripts.cluster.objects import Obj, field, kind_of, name_of, status
 from asky_scripts.errors import FailureReport
-from asky_scripts.readiness.verdicts import (
-    event_count,
-    event_message,
-    event_time,
-    events_about,
-    name_of,
-)
-
-Obj = dict[str, Any]
+from asky_scripts.readiness.accessors import container_statuses
+from asky_scripts.readiness.base import Evidence
+from asky_scripts.readiness.events import event_count, event_message, event_time, events_about
 
 LOG_TAIL_LINES = 20
 MAX_PODS_REPORTED = 3
@@ -28,7 +22,7 @@ MAX_PODS_REPORTED = 3
 
 def describe_conditions(obj: Obj) -> tuple[str, ...]:
     lines = []
-    for cond in (obj.get("status") or {}).get("conditions") or []:
+    for cond in status(obj).get("conditions") or []:
         text = f"{cond.get('type')}={cond.get('status')}"
         if cond.get("reason"):
             text += f" {cond['reason']}"
@@ -39,15 +33,12 @@ def describe_conditions(obj: Obj) -> tuple[str, ...]:
 
 
 def describe_containers(pod: Obj) -> tuple[str, ...]:
-    status = pod.get("status") or {}
     lines = []
-    for cs in list(status.get("initContainerStatuses") or []) + list(
-        status.get("containerStatuses") or []
-    ):
+    for cs in container_statuses(pod):
         prefix = f"{name_of(pod)}/{cs.get('name')}"
         for label, state in (
-            ("", cs.get("state") or {}),
-            ("last ", cs.get("lastState") or {}),
+            ("", field(cs, "state")),
+            ("last ", field(cs, "lastState")),
         ):
             if "waiting" in state:
                 w = state["waiting"]
@@ -89,17 +80,11 @@ def warning_events(events: Iterable[Obj], subjects: Iterable[Obj]) -> tuple[str,
 
 
 def collect(
-    kubectl: Kubectl,
-    namespace: str,
-    subject: Obj,
-    *,
-    cause: str,
-    hint: str,
-    related: Sequence[Obj] = (),
-    pods: Sequence[Obj] = (),
+    kubectl: Kubectl, namespace: str, evidence: Evidence, *, cause: str, hint: str
 ) -> FailureReport:
     """The full report for one failing object, its related objects (ReplicaSet) and pods."""
-    reported_pods = sorted(pods, key=name_of)[:MAX_PODS_REPORTED]
+    subject, related = evidence.subject, evidence.related
+    reported_pods = sorted(evidence.pods, key=name_of)[:MAX_PODS_REPORTED]
     try:
         events = kubectl.get_items(["get", "events", "-n", namespace])
     except KubectlError as exc:
@@ -118,9 +103,8 @@ def collect(
         for line in describe_conditions(pod)
         if not line.split(" ", 1)[0].endswith("=True")  # healthy conditions say nothing
     )
-    kind = subject.get("kind", "")
     return FailureReport(
-        subject=f"{kind}/{name_of(subject)}",
+        subject=f"{kind_of(subject)}/{name_of(subject)}",
         cause=cause,
         hint=hint,
         conditions=conditions,
@@ -133,14 +117,11 @@ def collect(
 def _logs(kubectl: Kubectl, namespace: str, pod: Obj) -> list[tuple[str, str]]:
     """``logs --previous`` of crashed containers and the current tail of started ones."""
     found: list[tuple[str, str]] = []
-    status = pod.get("status") or {}
-    for cs in list(status.get("initContainerStatuses") or []) + list(
-        status.get("containerStatuses") or []
-    ):
+    for cs in container_statuses(pod):
         container = str(cs.get("name"))
-        state = cs.get("state") or {}
+        state = field(cs, "state")
         wanted = []
-        if int(cs.get("restartCount") or 0) > 0 or (cs.get("lastState") or {}).get("terminated"):
+        if int(cs.get("restartCount") or 0) > 0 or field(cs, "lastState").get("terminated"):
             wanted.append(("previous", ["--previous"]))
         if "running" in state or "terminated" in state:
             wanted.append(("current", []))
