@@ -9,9 +9,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from asky_scripts.cluster.kubectl import FIELD_MANAGER, Kubectl
+from asky_scripts.deploy.apply import stream_of
 from asky_scripts.deploy.secrets import existing_secrets
 from asky_scripts.deploy.volume_rebind import VolumeState
-from asky_scripts.model.manifests import DeployOptions, to_stream
+from asky_scripts.model.manifests import DeployOptions
 from asky_scripts.model.secrets import secret_names
 from asky_scripts.model.stages import PlannedStage
 
@@ -35,7 +36,7 @@ def diff(
             result = kubectl.call(
                 ["diff", "--server-side", f"--field-manager={FIELD_MANAGER}", "-f", "-"]
                 + (["--force-conflicts"] if force else []),
-                stdin=to_stream(applied_now),
+                stdin=stream_of(applied_now),
                 ok_codes=(0, 1),
             )
             changed |= result.returncode == 1

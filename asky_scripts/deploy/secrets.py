@@ -7,12 +7,12 @@ are made, and they travel only in the stdin of ``kubectl create``.
 from __future__ import annotations
 
 import contextlib
-import json
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 
 from asky_scripts.cluster.kubectl import AlreadyExistsError, Kubectl, TransientError
 from asky_scripts.cluster.objects import Obj, name_of
+from asky_scripts.deploy.apply import json_stream
 from asky_scripts.model.secrets import missing_secrets
 
 
@@ -60,11 +60,7 @@ def _create(
 ) -> set[str] | None:
     """The names created, or None when some already existed (created meanwhile by another run,
     or by our create whose answer was lost); what exists is kept, as always."""
-    # A JSON stream (objects one after the other), never joined by ``---``: kubectl before
-    # 1.33 reads input starting with ``{`` as JSON only (apimachinery's YAMLOrJSONDecoder),
-    # where ``---`` is a syntax error.  Not a v1 List either: kubectl validates a List on the
-    # client, which needs the server's /openapi/v2.
-    stream = "\n".join(json.dumps(secret) for secret in secrets)
+    stream = json_stream(secrets)
     with contextlib.suppress(AlreadyExistsError):
         out = kubectl.run(["create", "-f", "-", "-o", "name"], stdin=stream, attempts=attempts)
         return _names(out)

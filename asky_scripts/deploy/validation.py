@@ -10,9 +10,9 @@ from collections.abc import Sequence
 
 from asky_scripts.cluster.kubectl import ConflictError, ForbiddenError, InvalidError, Kubectl
 from asky_scripts.cluster.objects import meta
-from asky_scripts.deploy.apply import apply, apply_args, explain_conflict
+from asky_scripts.deploy.apply import apply, apply_args, explain_conflict, stream_of
 from asky_scripts.errors import ClusterRefusedError, ManifestError
-from asky_scripts.model.manifests import Manifest, to_stream
+from asky_scripts.model.manifests import Manifest
 
 # Where namespaced objects are validated when their namespace does not exist yet: a server-side
 # dry run needs an existing namespace, and creating ours just to validate would change the
@@ -71,7 +71,7 @@ def pinpoint_invalid(
         for manifest in manifests:
             try:
                 kubectl.run(
-                    apply_args(dry_run=True, force_conflicts=True), stdin=to_stream([manifest])
+                    apply_args(dry_run=True, force_conflicts=True), stdin=stream_of([manifest])
                 )
             except InvalidError as exc:
                 return ManifestError(
