@@ -1,42 +1,33 @@
-"""The deploy task, as its phases: validate everything, then the stages as a dependency graph.
+"""The deploy task, as its phases:
 
-    validate    one server-side dry run of every object (validation.py): a refusal writes nothing
-    diff        or, for --diff, what would change (diff.py)
-    deploy      each stage once what it needs is done (graph.py): claim or re-bind the volume
-                (storage.py), create the generated Secrets (secrets.py), apply (apply.py), wait
-                until really ready (readiness/watcher.py), prepare the host directory, read the
-                database's log (database_log.py); the namespace lock from the namespace stage on
-    summary     the closing table, from the last look at the cluster (summary.py)
-
-A stage whose objects only need to exist (the namespace, the configuration) is judged from what
-its apply returned, without another ``kubectl get``.
+validate    one server-side dry run of every object (validation.py): a refusal writes nothing
+diff        or, for --diff, what would change (diff.py)
+deploy      each stage as soon as what it needs is done (graph.py), step by step (stage.py):
+            claim or re-bind the volume (storage.py), apply (apply.py) beside the generated
+            Secrets (secrets.py), wait until really ready (readiness/watcher.py), prepare
+            the host directory, read the database's log (database_log.py); the namespace
+            lock held from the namespace stage on
+summary     the closing table, from the last look at the cluster (summary.py)
 """
 
 from __future__ import annotations
 
 import contextlib
-import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
 
-from asky_scripts.cluster.kubectl import ConflictError, Kubectl, KubectlError
-from asky_scripts.cluster.lock import NamespaceLock
-from asky_scripts.cluster.objects import Obj, kind_of, name_of
-from asky_scripts.deploy import apply, secrets, storage, validation
+from asky_scripts.cluster.kubectl import Kubectl, KubectlError
+from asky_scripts.cluster.objects import Obj, kind_of
+from asky_scripts.deploy import storage, validation
 from asky_scripts.deploy.adoption import Adoption
-from asky_scripts.deploy.database_log import check_database_log
 from asky_scripts.deploy.diff import diff
-from asky_scripts.deploy.graph import StageCancelledError, StageGraph, stage_needs
+from asky_scripts.deploy.graph import StageGraph, stage_needs
 from asky_scripts.deploy.preflight import ClusterFacts
 from asky_scripts.deploy.progress import Progress
+from asky_scripts.deploy.stage import StageSteps
 from asky_scripts.deploy.summary import Summary, build
-from asky_scripts.model.manifests import DeployOptions, Manifest
-from asky_scripts.model.ownership import owner_labels
-from asky_scripts.model.secrets import secret_names
-from asky_scripts.model.stages import PlannedStage, Stage
-from asky_scripts.readiness.verdicts import Ready, Verdict, exists_verdict, namespace_verdict
-from asky_scripts.readiness.watcher import StageWatcher, summarize_stage
+from asky_scripts.model.manifests import DeployOptions
+from asky_scripts.model.stages import PlannedStage
 
 
 def read_nodes(kubectl: Kubectl) -> list[Obj]:
@@ -67,32 +58,37 @@ class Deployer:
         adoption: Adoption | None = None,
     ) -> None:
         self._kubectl = kubectl
-        # Taking over run.sh's objects forces the apply: their fields belong to kubectl's
-        # client-side apply, which kubectl then hands to our manager (see adoption.py).
         self._adoption = adoption
         self._facts = facts
         self._nodes = list(nodes)
-        volume_exists = facts.volume_exists
+        # An existing volume of ours is never validated nor applied again (see storage.py).
         self._plan = [
-            PlannedStage(
-                p.stage, storage.without_volume(p.manifests) if volume_exists else p.manifests
-            )
+            PlannedStage(p.stage, storage.without_volume(p.manifests)) if facts.volume_exists else p
             for p in plan
         ]
         self._full_plan = list(plan)
-        self._environ = dict(environ or {})
-        self._lock: NamespaceLock | None = None
         self._options = options
         self._progress = progress
-        self._timeout = timeout
-        self._force = force_conflicts or adoption is not None
         self._clock = clock
-        self._cancel = threading.Event()
+        # Taking over run.sh's objects forces the apply: their fields belong to kubectl's
+        # client-side apply, which kubectl then hands to our manager (see adoption.py).
+        self._force = force_conflicts or adoption is not None
+        self._steps = StageSteps(
+            kubectl,
+            options,
+            facts,
+            progress,
+            adoption,
+            force=self._force,
+            timeout=timeout,
+            environ=dict(environ or {}),
+            nodes=self._nodes,
+            clock=clock,
+        )
         self._graph: StageGraph[tuple[float, str]] = StageGraph(
             [p.stage.name for p in plan], stage_needs(plan)
         )
         self._started: dict[str, float] = {}
-        self._watchers: dict[str, StageWatcher] = {}
         self._phase = "preflight"
 
     @property
@@ -105,8 +101,6 @@ class Deployer:
         if self._phase != "deploy":
             return self._phase
         return self._graph.failed or self._graph.earliest_unfinished() or "summary"
-
-    # -- the phases ---------------------------------------------------------------------------
 
     def validate(self) -> None:
         """One server-side dry run of every stage's objects: any refusal changes nothing."""
@@ -133,22 +127,30 @@ class Deployer:
         )
 
     def deploy(self) -> None:
-        """Every stage once its needs are done; the namespace lock held from the namespace on."""
+        """Every stage once its needs are done; stage lines in the plan's order."""
         self._phase = "deploy"
         by_name = {planned.stage.name: planned for planned in self._full_plan}
+
+        def start(name: str) -> None:
+            self._progress.stage_started(name)
+            self._started[name] = self._clock()
+
+        def work(name: str) -> tuple[float, str]:
+            detail = self._steps.run(by_name[name], held)
+            return self._clock() - self._started[name], detail
+
         with contextlib.ExitStack() as held:
             self._graph.run(
-                start=self._start,
-                work=lambda name: self._run_stage(by_name[name], held),
+                start=start,
+                work=work,
                 done=lambda name, result: self._progress.stage_done(name, *result),
-                cancel=self._cancel,
+                cancel=self._steps.cancel,
             )
 
     def summary(self) -> Summary:
-        """The closing table, from the last tick that found everything ready."""
+        """The closing table, from the last stage's last look, which found everything ready."""
         self._phase = "summary"
-        last = self._watchers.get(self._full_plan[-1].stage.name)
-        observed = last.last_observed if last else None
+        observed = self._steps.observed.get(self._full_plan[-1].stage.name)
         deployments = observed.of("Deployment") if observed else []
         services = observed.of("Service") if observed else []
         if not deployments:
@@ -158,139 +160,3 @@ class Deployer:
             deployments = [o for o in found if kind_of(o) == "Deployment"]
             services = [o for o in found if kind_of(o) == "Service"]
         return build(self.namespace, deployments, services, self._nodes)
-
-    # -- one stage ----------------------------------------------------------------------------
-
-    def _start(self, name: str) -> None:
-        self._progress.stage_started(name)
-        self._started[name] = self._clock()
-
-    def _run_stage(self, planned: PlannedStage, held: contextlib.ExitStack) -> tuple[float, str]:
-        """Apply, wait, and the stage's own steps: (seconds taken, the stage line's detail)."""
-        stage = planned.stage
-        self._check_cancelled()
-        if self._lock is not None:
-            self._lock.ensure_held()
-        manifests: Sequence[Manifest] = planned.manifests
-        extra: list[tuple[str, str]] = []
-        if stage.name == "storage" and not self._options.storage_class:
-            manifests, extra = storage.claim_volume(
-                self._kubectl, self._options, self._facts.host_directory, manifests, self._progress
-            )
-        if stage.generates_secrets:
-            extra = [("Secret", name) for name in secret_names()]
-        if self._adoption is not None:
-            self._adoption.before(stage.name)
-        self._check_cancelled()
-        applied, present = self._apply(stage, manifests)
-        targets = [(m.kind, m.name) for m in manifests] + extra
-        detail = self._wait(stage, targets, applied, present)
-        if stage.name == "storage":
-            storage.prepare_host_directory(
-                self._facts.host_directory, self._environ, self._progress
-            )
-        if stage.checks_database_log:
-            detail += check_database_log(
-                self._kubectl, self.namespace, self._progress, self._adoption
-            )
-        if stage.name == "namespace":
-            self._lock = held.enter_context(self._namespace_lock())
-            detail += "; deploy lock taken"
-        if self._adoption is not None:
-            self._adoption.after(stage.name)
-        return self._clock() - self._started[stage.name], detail
-
-    def _apply(
-        self, stage: Stage, manifests: Sequence[Manifest]
-    ) -> tuple[list[Obj], set[str] | None]:
-        """The stage's objects and its generated Secrets, at once (they are independent): what
-        the server stored, and the Secrets' names known to exist (None: unknown)."""
-        with ThreadPoolExecutor(max_workers=1) as pool:
-            made = pool.submit(self._ensure_secrets) if stage.generates_secrets else None
-            stored: list[Obj] = []
-            if manifests:
-                try:
-                    stored = apply.apply(self._kubectl, manifests, force=self._force)
-                except ConflictError as exc:
-                    raise apply.explain_conflict(stage.name, exc) from exc
-            return stored, made.result() if made is not None else set()
-
-    def _ensure_secrets(self) -> set[str] | None:
-        given = self._adoption.secret_values if self._adoption else None
-        created, present = secrets.ensure_secrets(
-            self._kubectl,
-            self.namespace,
-            namespace_exists=self._facts.namespace_exists,
-            given=given,
-        )
-        if created:
-            names = ", ".join(created)
-            self._progress.note("configuration", f"generated Secrets {names} (values not shown)")
-        return present
-
-    def _wait(
-        self,
-        stage: Stage,
-        targets: list[tuple[str, str]],
-        applied: list[Obj],
-        present: set[str] | None,
-    ) -> str:
-        """Until every target is ready: judged from the apply's answer when the stage watches
-        nothing else and that answer says all is ready, else by the stage's watcher."""
-        verdicts = None if stage.watch else _judged_from_apply(targets, applied, present)
-        if verdicts is not None:
-            for (kind, name), verdict in verdicts.items():
-                self._progress.resource(stage.name, kind, name, verdict)
-            return summarize_stage(verdicts)
-        watcher = StageWatcher(
-            self._kubectl,
-            self.namespace,
-            self._progress.resource,
-            timeout=self._timeout,
-            nodes=self._nodes,
-            storage_class=bool(self._options.storage_class),
-            clock=self._clock_or_cancelled,
-        )
-        self._watchers[stage.name] = watcher
-        return watcher.wait(stage, targets)
-
-    def _namespace_lock(self) -> NamespaceLock:
-        return NamespaceLock(
-            self._kubectl,
-            self.namespace,
-            labels=owner_labels(self.namespace),
-            command="run.py",
-            wait=self._timeout,
-            notify=lambda message: self._progress.note("namespace", message),
-        )
-
-    def _check_cancelled(self) -> None:
-        if self._cancel.is_set():
-            raise StageCancelledError()
-
-    def _clock_or_cancelled(self) -> float:
-        """The watcher's clock, read once per tick: the point where a wait stops once another
-        stage failed or the run was interrupted."""
-        self._check_cancelled()
-        return self._clock()
-
-
-def _judged_from_apply(
-    targets: list[tuple[str, str]], applied: list[Obj], present: set[str] | None
-) -> dict[tuple[str, str], Verdict] | None:
-    """The verdicts of a stage that watches nothing but its own objects (its Namespace by its
-    phase, the rest by their presence, as StageWatcher judges them), from the objects its apply
-    returned and the Secrets known to exist; None unless every one of them is Ready."""
-    stored = {(kind_of(obj), name_of(obj)): obj for obj in applied}
-    stored.update(
-        {("Secret", name): {"kind": "Secret", "metadata": {"name": name}} for name in present or ()}
-    )
-    verdicts: dict[tuple[str, str], Verdict] = {}
-    for kind, name in targets:
-        obj = stored.get((kind, name))
-        if obj is None:
-            return None
-        verdicts[(kind, name)] = (
-            namespace_verdict(obj) if kind == "Namespace" else exists_verdict(obj)
-        )
-    return verdicts if all(isinstance(v, Ready) for v in verdicts.values()) else None
