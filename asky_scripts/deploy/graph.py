@@ -18,9 +18,11 @@ order: a stage that finishes early is reported once the ones before it are.
 
 from __future__ import annotations
 
+import functools
 import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass
 from typing import Generic, TypeVar
 
 from asky_scripts.cluster.objects import Obj, field, spec
@@ -28,6 +30,7 @@ from asky_scripts.model.secrets import secret_names
 from asky_scripts.model.stages import PlannedStage
 
 R = TypeVar("R")
+T = TypeVar("T")
 Ref = tuple[str, str]
 
 
@@ -99,9 +102,19 @@ def stage_needs(plan: Sequence[PlannedStage]) -> dict[str, frozenset[str]]:
     return needs
 
 
+@dataclass(frozen=True)
+class Epilogue(Generic[R]):
+    """What a stage returns when the stages that need it may start now: the rest of its work
+    (reading a log, say) runs beside them, and its line is reported when that is done."""
+
+    rest: Callable[[], R]
+
+
 class StageGraph(Generic[R]):
     """Runs stages as their needs allow: the first one ready in the calling thread (so Ctrl-C
-    stops its kubectl at once, as in a plain sequence), the others beside it in threads."""
+    stops its kubectl at once, as in a plain sequence), the others beside it in threads.  A
+    stage's line is reported as soon as it and every stage before it are done, from whichever
+    thread finished last."""
 
     def __init__(self, order: Sequence[str], needs: Mapping[str, frozenset[str]]) -> None:
         for position, name in enumerate(order):
@@ -111,74 +124,100 @@ class StageGraph(Generic[R]):
         self.needs = {name: needs.get(name, frozenset()) for name in order}
         #: The stage whose failure stopped the run, once one did.
         self.failed: str | None = None
-        self._finished: set[str] = set()
+        self._results: dict[str, R] = {}
+        # Stages whose dependents may start (finished, or past the point their Epilogue marks).
+        self._satisfied: set[str] = set()
+        self._running: dict[str, Future[R | Epilogue[R]]] = {}
+        self._reported = 0
+        # Re-entrant: a callback added to a future already done runs at once, lock held.
+        self._mutex = threading.RLock()
 
     def earliest_unfinished(self) -> str | None:
-        return next((name for name in self.order if name not in self._finished), None)
+        return next((name for name in self.order if name not in self._results), None)
 
     def run(
         self,
         start: Callable[[str], None],
-        work: Callable[[str], R],
+        work: Callable[[str], R | Epilogue[R]],
         done: Callable[[str, R], None],
         cancel: threading.Event,
     ) -> None:
-        """``start`` then ``work`` each stage once its needs are finished; ``done`` in order.
+        """``start`` then ``work`` each stage once its needs are satisfied; ``done`` in order.
 
         The first failure sets ``cancel``: every other stage stops at its next step (see
         StageCancelledError), and the failure is raised once they have.
         """
-        results: dict[str, R] = {}
-        running: dict[str, Future[R]] = {}
-        reported = 0
-        pool = ThreadPoolExecutor(max_workers=max(1, len(self.order) - 1))
+        pool = ThreadPoolExecutor(max_workers=len(self.order))
+
+        def submit(name: str, job: Callable[[], R | Epilogue[R]]) -> None:
+            future = pool.submit(_guarded, job, cancel)
+            self._running[name] = future
+            future.add_done_callback(functools.partial(settle, name))
+
+        def finish(name: str, outcome: R | Epilogue[R]) -> None:
+            self._satisfied.add(name)
+            if isinstance(outcome, Epilogue):
+                submit(name, outcome.rest)
+                return
+            self._results[name] = outcome
+            while self._reported < len(self.order) and self.order[self._reported] in self._results:
+                reported = self.order[self._reported]
+                done(reported, self._results[reported])
+                self._reported += 1
+
+        def settle(name: str, future: Future[R | Epilogue[R]]) -> None:
+            with self._mutex:
+                if self._running.get(name) is future and future.exception() is None:
+                    del self._running[name]
+                    finish(name, future.result())
+
         try:
             while True:
-                self._collect(running, results)
-                while reported < len(self.order) and self.order[reported] in results:
-                    done(self.order[reported], results[self.order[reported]])
-                    reported += 1
-                if reported == len(self.order):
-                    return
-                waiting = [n for n in self.order if n not in results and n not in running]
-                ready = [n for n in waiting if self.needs[n] <= results.keys()]
-                for name in ready:
-                    start(name)
-                for name in ready[1:]:
-                    running[name] = pool.submit(self._guarded, work, name, cancel)
+                with self._mutex:
+                    self._raise_failure()
+                    if self._reported == len(self.order):
+                        return
+                    ready = [
+                        name
+                        for name in self.order
+                        if name not in self._satisfied
+                        and name not in self._running
+                        and self.needs[name] <= self._satisfied
+                    ]
+                    for name in ready:
+                        start(name)
+                    for name in ready[1:]:
+                        submit(name, functools.partial(work, name))
+                    running = list(self._running.values())
                 if ready:
                     self.failed = ready[0]
-                    results[ready[0]] = work(ready[0])
+                    outcome = work(ready[0])
                     self.failed = None
-                    self._finished.add(ready[0])
+                    with self._mutex:
+                        finish(ready[0], outcome)
                 elif running:
-                    wait(list(running.values()), return_when=FIRST_COMPLETED)
+                    wait(running, return_when=FIRST_COMPLETED)
         except BaseException as error:
             cancel.set()
             pool.shutdown(wait=True)
             if isinstance(error, StageCancelledError):
-                for name, future in running.items():
-                    failure = future.exception()
-                    if failure is not None and not isinstance(failure, StageCancelledError):
-                        self.failed = name
-                        raise failure from None
+                self._raise_failure()
             raise
         finally:
             pool.shutdown(wait=True)
 
-    def _collect(self, running: dict[str, Future[R]], results: dict[str, R]) -> None:
-        for name, future in list(running.items()):
-            if future.done():
+    def _raise_failure(self) -> None:
+        """A stage's failure (one that was not merely stopped), raised as the run's."""
+        for name, future in self._running.items():
+            failure = future.exception() if future.done() else None
+            if failure is not None and not isinstance(failure, StageCancelledError):
                 self.failed = name
-                results[name] = future.result()  # a stage's failure is raised here
-                self.failed = None
-                self._finished.add(name)
-                del running[name]
+                raise failure
 
-    @staticmethod
-    def _guarded(work: Callable[[str], R], name: str, cancel: threading.Event) -> R:
-        try:
-            return work(name)
-        except BaseException:
-            cancel.set()  # the other stages stop at their next step
-            raise
+
+def _guarded(work: Callable[[], T], cancel: threading.Event) -> T:
+    try:
+        return work()
+    except BaseException:
+        cancel.set()  # the other stages stop at their next step
+        raise

@@ -21,7 +21,7 @@ from asky_scripts.cluster.objects import Obj, kind_of, name_of
 from asky_scripts.deploy import apply, secrets, storage
 from asky_scripts.deploy.adoption import Adoption
 from asky_scripts.deploy.database_log import check_database_log
-from asky_scripts.deploy.graph import StageCancelledError
+from asky_scripts.deploy.graph import Epilogue, StageCancelledError
 from asky_scripts.deploy.preflight import ClusterFacts
 from asky_scripts.deploy.progress import Progress
 from asky_scripts.model.manifests import DeployOptions, Manifest
@@ -58,8 +58,9 @@ class StageSteps:
     def namespace(self) -> str:
         return self.options.namespace
 
-    def run(self, planned: PlannedStage, held: contextlib.ExitStack) -> str:
-        """Applies the stage and waits until it is ready: the stage line's detail."""
+    def run(self, planned: PlannedStage, held: contextlib.ExitStack) -> str | Epilogue[str]:
+        """Applies the stage and waits until it is ready: the stage line's detail, or what is
+        left to do once the stages that need this one may start."""
         stage = planned.stage
         self.check_cancelled()
         if self.lock is not None:
@@ -80,13 +81,20 @@ class StageSteps:
         if stage.name == "storage":
             storage.prepare_host_directory(self.facts.host_directory, self.environ, self.progress)
         if stage.checks_database_log:
-            detail += check_database_log(self.kubectl, self.namespace, self.progress, self.adoption)
+            if self.adoption is None:
+                # Ready with endpoints is serving: the apps may start while its log is read
+                # (which only says what it shows; an adopted database's log decides, below).
+                return Epilogue(lambda: detail + self._database_log())
+            detail += self._database_log()
         if stage.name == "namespace":
             self.lock = held.enter_context(self._namespace_lock())
             detail += "; deploy lock taken"
         if self.adoption is not None:
             self.adoption.after(stage.name)
         return detail
+
+    def _database_log(self) -> str:
+        return check_database_log(self.kubectl, self.namespace, self.progress, self.adoption)
 
     def check_cancelled(self) -> None:
         if self.cancel.is_set():

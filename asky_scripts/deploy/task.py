@@ -21,7 +21,7 @@ from asky_scripts.cluster.objects import Obj, kind_of
 from asky_scripts.deploy import storage, validation
 from asky_scripts.deploy.adoption import Adoption
 from asky_scripts.deploy.diff import diff
-from asky_scripts.deploy.graph import StageGraph, stage_needs
+from asky_scripts.deploy.graph import Epilogue, StageGraph, stage_needs
 from asky_scripts.deploy.preflight import ClusterFacts
 from asky_scripts.deploy.progress import Progress
 from asky_scripts.deploy.stage import StageSteps
@@ -135,9 +135,15 @@ class Deployer:
             self._progress.stage_started(name)
             self._started[name] = self._clock()
 
-        def work(name: str) -> tuple[float, str]:
-            detail = self._steps.run(by_name[name], held)
+        def line(name: str, detail: str) -> tuple[float, str]:
             return self._clock() - self._started[name], detail
+
+        def work(name: str) -> tuple[float, str] | Epilogue[tuple[float, str]]:
+            outcome = self._steps.run(by_name[name], held)
+            if isinstance(outcome, Epilogue):
+                rest = outcome.rest
+                return Epilogue(lambda: line(name, rest()))
+            return line(name, outcome)
 
         with contextlib.ExitStack() as held:
             self._graph.run(

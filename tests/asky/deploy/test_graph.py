@@ -8,7 +8,13 @@ import time
 
 import pytest
 
-from asky_scripts.deploy.graph import StageCancelledError, StageGraph, references, stage_needs
+from asky_scripts.deploy.graph import (
+    Epilogue,
+    StageCancelledError,
+    StageGraph,
+    references,
+    stage_needs,
+)
 from asky_scripts.errors import ClusterRefusedError
 from asky_scripts.model.manifests import DeployOptions
 from asky_scripts.model.stages import for_deploy, load_plan
@@ -109,3 +115,32 @@ def test_a_failure_beside_a_waiting_stage_stops_the_wait_and_is_raised() -> None
         graph.run(lambda _: None, work, lambda *_: None, cancel)
     assert time.monotonic() - began < 5
     assert graph.failed == "fails"
+
+
+def test_an_epilogue_lets_the_next_stages_start_and_keeps_the_lines_in_order() -> None:
+    graph: StageGraph[str] = StageGraph(["database", "apps"], {"apps": frozenset({"database"})})
+    log_read = threading.Event()
+    apps_began_before_the_log = []
+
+    def read_log() -> str:
+        time.sleep(0.2)
+        log_read.set()
+        return "database"
+
+    def work(name: str) -> str | Epilogue[str]:
+        if name == "database":
+            return Epilogue(read_log)
+        apps_began_before_the_log.append(not log_read.is_set())
+        log_read.wait(5)
+        time.sleep(0.2)
+        said_while_apps_ran.extend(done)
+        return name
+
+    done: list[str] = []
+    said_while_apps_ran: list[str] = []
+    graph.run(lambda _: None, work, lambda name, _: done.append(name), threading.Event())
+
+    assert apps_began_before_the_log == [True]
+    # The database's line came as soon as its log was read, not after the apps.
+    assert said_while_apps_ran == ["database"]
+    assert done == ["database", "apps"]
