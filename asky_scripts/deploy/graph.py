@@ -12,8 +12,14 @@ What a stage needs is read from its objects, not listed by hand:
 - objects of one stage need nothing of each other here: the stage applies them in its order.
 
 So the storage and configuration stages run side by side, the database waits for its claim,
-ConfigMaps and Secrets, and each app waits for the database.  Stage lines stay in the plan's
-order: a stage that finishes early is reported once the ones before it are.
+ConfigMaps and Secrets, and each app waits for the database (Ready with endpoints; its log is
+read beside the apps, see Epilogue).  Stage lines stay in the plan's order: a stage that
+finishes early is reported once the ones before it are.  A stage's "started" line comes when it
+really starts, so two stages may be under way at once.
+
+Stopping: the first failure, Ctrl-C or SIGTERM sets a cancel event; each stage stops at its next
+step or wait tick.  A kubectl already running in a side thread is not killed but left to finish
+(a request is bounded by --request-timeout); the calling thread's kubectl is killed at once.
 """
 
 from __future__ import annotations
