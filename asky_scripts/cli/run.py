@@ -20,7 +20,7 @@ from asky_scripts.cli.interrupts import interrupted_exit_code, sigterm_raises
 from asky_scripts.cli.report import JsonReport, TextReport
 from asky_scripts.cluster.kinds import KINDS, resource
 from asky_scripts.cluster.kubectl import OLDEST_KUBECTL_MINOR, Kubectl, KubectlError
-from asky_scripts.deploy import adoption, volume_rebind
+from asky_scripts.deploy import adoption_plan, volume_rebind
 from asky_scripts.deploy.preflight import check_capacity, run_preflight, versions
 from asky_scripts.deploy.progress import Progress
 from asky_scripts.deploy.task import Deployer, read_nodes
@@ -144,7 +144,7 @@ def _adoption(
     options: DeployOptions,
     plan: list[PlannedStage],
     report: Progress,
-) -> adoption.AdoptionPlan:
+) -> adoption_plan.AdoptionPlan:
     """Whether run.sh's deployment is there to adopt (or refused without --adopt), and the
     database layout an earlier adoption recorded on our volume (kept on every later run)."""
     try:
@@ -155,7 +155,7 @@ def _adoption(
     except KubectlError:
         versions(kubectl)  # a binary that is not kubectl, or a wrong context, says so first
         raise
-    return adoption.plan(
+    return adoption_plan.plan(
         kubectl,
         options,
         found,

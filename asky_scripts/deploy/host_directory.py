@@ -17,11 +17,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
 
 from asky_scripts.cluster.kubectl import Kubectl, find_program, run_program, summarize_stderr
-
-Obj = dict[str, Any]
+from asky_scripts.cluster.objects import Obj, field
 
 POSTGRES_UID = 999  # the postgres user of the official Debian-based image
 MINIKUBE_PROVIDER = "minikube.sigs.k8s.io"
@@ -69,9 +67,9 @@ def minikube_profile(config_view: Obj) -> str | None:
     context = contexts[0]
     name = str(context.get("name", ""))
     entries = [context.get("context") or {}]
-    entries += [(c.get("cluster") or {}) for c in config_view.get("clusters") or []]
+    entries += [field(c, "cluster") for c in config_view.get("clusters") or []]
     marked = any(
-        (ext.get("extension") or {}).get("provider") == MINIKUBE_PROVIDER
+        field(ext, "extension").get("provider") == MINIKUBE_PROVIDER
         for entry in entries
         for ext in entry.get("extensions") or []
     )

@@ -7,11 +7,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
 
+from asky_scripts.cluster.objects import Obj, field, name_of, spec, status
 from asky_scripts.model.manifests import GATEWAY
-
-Obj = dict[str, Any]
 
 
 @dataclass(frozen=True)
@@ -37,7 +35,7 @@ def node_address(nodes: Sequence[Obj]) -> str | None:
     """The first node's InternalIP (what minikube and kind expose), else its ExternalIP."""
     for wanted in ("InternalIP", "ExternalIP"):
         for node in nodes:
-            for address in (node.get("status") or {}).get("addresses") or []:
+            for address in status(node).get("addresses") or []:
                 if address.get("type") == wanted and address.get("address"):
                     return str(address["address"])
     return None
@@ -46,14 +44,12 @@ def node_address(nodes: Sequence[Obj]) -> str | None:
 def gateway_url(service: Obj | None, nodes: Sequence[Obj]) -> str | None:
     if service is None:
         return None
-    spec = service.get("spec") or {}
-    ports = spec.get("ports") or []
+    service_spec = spec(service)
+    ports = service_spec.get("ports") or []
     if not ports:
         return None
-    if spec.get("type") == "LoadBalancer":
-        for ingress in ((service.get("status") or {}).get("loadBalancer") or {}).get(
-            "ingress"
-        ) or []:
+    if service_spec.get("type") == "LoadBalancer":
+        for ingress in field(status(service), "loadBalancer").get("ingress") or []:
             host = ingress.get("ip") or ingress.get("hostname")
             if host:
                 return f"http://{host}:{ports[0].get('port')}"
@@ -65,28 +61,28 @@ def gateway_url(service: Obj | None, nodes: Sequence[Obj]) -> str | None:
 
 
 def load_balancer_pending(service: Obj | None) -> bool:
-    if service is None or (service.get("spec") or {}).get("type") != "LoadBalancer":
+    if service is None or spec(service).get("type") != "LoadBalancer":
         return False
-    ingress = ((service.get("status") or {}).get("loadBalancer") or {}).get("ingress") or []
+    ingress = field(status(service), "loadBalancer").get("ingress") or []
     return not any(i.get("ip") or i.get("hostname") for i in ingress)
 
 
 def build(
     namespace: str, deployments: Sequence[Obj], services: Sequence[Obj], nodes: Sequence[Obj]
 ) -> Summary:
-    by_service = {(s.get("metadata") or {}).get("name"): s for s in services}
+    by_service = {name_of(s): s for s in services}
     rows = []
-    for dep in sorted(deployments, key=lambda d: str((d.get("metadata") or {}).get("name"))):
-        name = str(dep["metadata"]["name"])
-        wanted = int((dep.get("spec") or {}).get("replicas", 1))
-        ready = int((dep.get("status") or {}).get("readyReplicas") or 0)
-        svc = by_service.get(name) or {}
-        spec = svc.get("spec") or {}
+    for dep in sorted(deployments, key=name_of):
+        name = name_of(dep)
+        wanted = int(spec(dep).get("replicas", 1))
+        ready = int(status(dep).get("readyReplicas") or 0)
+        service_spec = spec(by_service.get(name) or {})
         ports = ", ".join(
             f"{p.get('port')}" + (f":{p['nodePort']}" if p.get("nodePort") else "")
-            for p in spec.get("ports") or []
+            for p in service_spec.get("ports") or []
         )
-        rows.append(Row(name, f"{ready}/{wanted}", str(spec.get("type", "-")), ports or "-"))
+        row_type = str(service_spec.get("type", "-"))
+        rows.append(Row(name, f"{ready}/{wanted}", row_type, ports or "-"))
     return Summary(
         namespace=namespace,
         rows=tuple(rows),

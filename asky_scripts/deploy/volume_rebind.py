@@ -18,9 +18,9 @@ from __future__ import annotations
 import enum
 import json
 from dataclasses import dataclass
-from typing import Any
 
 from asky_scripts.cluster.kubectl import Kubectl
+from asky_scripts.cluster.objects import Obj, field, labels_of, spec, status
 from asky_scripts.model.manifests import (
     CLAIM_NAME,
     INSTANCE_LABEL,
@@ -29,8 +29,6 @@ from asky_scripts.model.manifests import (
     DeployOptions,
 )
 from asky_scripts.model.secrets import secret_names
-
-Obj = dict[str, Any]
 
 
 class VolumeState(enum.Enum):
@@ -52,19 +50,14 @@ class VolumeFinding:
     stale_claim_ref: Obj | None = None
 
 
-def _labels(obj: Obj) -> Obj:
-    labels: Obj = (obj.get("metadata") or {}).get("labels") or {}
-    return labels
-
-
 def judge(volume: Obj | None, options: DeployOptions) -> VolumeFinding:
     """What the storage stage may do with the volume found under our name (pure)."""
     if volume is None:
         return VolumeFinding(VolumeState.ABSENT)
     ns, name = options.namespace, options.pv_name
-    labels = _labels(volume)
-    ref = (volume.get("spec") or {}).get("claimRef") or {}
-    phase = (volume.get("status") or {}).get("phase")
+    labels = labels_of(volume)
+    ref = field(spec(volume), "claimRef")
+    phase = status(volume).get("phase")
     if labels.get(MANAGED_BY_LABEL) != MANAGED_BY or labels.get(INSTANCE_LABEL) != ns:
         return VolumeFinding(
             VolumeState.REFUSED,

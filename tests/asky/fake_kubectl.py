@@ -9,6 +9,7 @@ up, so a test can script a sequence (pending, then ready).
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -22,6 +23,8 @@ class Rule:
     stdout: str = ""
     stderr: str = ""
     times: int | None = None
+    #: Computes the answer's stdout from the call (arguments, stdin) instead of ``stdout``.
+    respond: Callable[[tuple[str, ...], str | None], str] | None = None
 
 
 @dataclass
@@ -37,9 +40,10 @@ class FakeRunner:
         returncode: int = 0,
         stderr: str = "",
         times: int | None = None,
+        respond: Callable[[tuple[str, ...], str | None], str] | None = None,
     ) -> FakeRunner:
         text = json.dumps(stdout) if isinstance(stdout, dict) else stdout
-        self.rules.append(Rule(words, returncode, text, stderr, times))
+        self.rules.append(Rule(words, returncode, text, stderr, times, respond))
         return self
 
     def __call__(self, argv: tuple[str, ...], stdin: str | None) -> tuple[int, str, str]:
@@ -49,7 +53,8 @@ class FakeRunner:
             if args[: len(rule.words)] == rule.words and rule.times != 0:
                 if rule.times is not None:
                     rule.times -= 1
-                return rule.returncode, rule.stdout, rule.stderr
+                out = rule.respond(args, stdin) if rule.respond else rule.stdout
+                return rule.returncode, out, rule.stderr
         return 1, "", f"error: the fake kubectl has no answer for: kubectl {' '.join(args)}"
 
     def commands(self) -> list[str]:

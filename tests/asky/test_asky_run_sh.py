@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from asky_scripts.deploy import adoption
+from asky_scripts.deploy import adoption_plan
 from asky_scripts.errors import ClusterRefusedError
 from asky_scripts.model import run_sh
 from asky_scripts.model.manifests import (
@@ -179,28 +179,28 @@ def test_adopted_layout_rewrites_our_volume_and_pgdata() -> None:
     }
     pv = manifests[("PersistentVolume", "asky-postgres-data")]
     assert pv["spec"]["hostPath"]["path"] == "/mnt/data"
-    assert adoption.adopted_layout(pv) == AdoptedLayout("/mnt/data", "/pgdata")
+    assert adoption_plan.adopted_layout(pv) == AdoptedLayout("/mnt/data", "/pgdata")
     env = manifests[("Deployment", "postgres")]["spec"]["template"]["spec"]["containers"][0]["env"]
     assert {"name": "PGDATA", "value": "/var/lib/postgresql/data/pgdata"} in env
 
 
 def test_a_volume_not_adopted_has_no_layout() -> None:
     plain = {"metadata": {"annotations": {}}, "spec": {"hostPath": {"path": "/data/asky/postgres"}}}
-    assert adoption.adopted_layout(plain) is None
-    assert adoption.adopted_layout(None) is None
+    assert adoption_plan.adopted_layout(plain) is None
+    assert adoption_plan.adopted_layout(None) is None
     marked = {
         "metadata": {"annotations": {ADOPTED_ANNOTATION: "run.sh", PGDATA_ANNOTATION: ""}},
         "spec": {"hostPath": {"path": "/mnt/data"}},
     }
-    assert adoption.adopted_layout(marked) == AdoptedLayout("/mnt/data", "")
+    assert adoption_plan.adopted_layout(marked) == AdoptedLayout("/mnt/data", "")
 
 
 def test_a_different_major_version_refuses_before_anything() -> None:
     found = run_sh.recognise("asky", contents(), volume())
     assert found is not None
     with pytest.raises(ClusterRefusedError, match=r"PostgreSQL 17.*PostgreSQL 16"):
-        adoption.check_image(found, "postgres:16.4-bookworm")
-    adoption.check_image(found, "postgres:17.6-bookworm")
+        adoption_plan.check_image(found, "postgres:16.4-bookworm")
+    adoption_plan.check_image(found, "postgres:17.6-bookworm")
 
 
 # -- terminate.py ----------------------------------------------------------------------------------
@@ -242,7 +242,7 @@ def test_adopting_beside_our_own_database_is_refused() -> None:
     found = run_sh.recognise("asky", contents(), volume())
     ours = {"metadata": {"name": "asky-postgres-data"}, "spec": {"hostPath": {"path": "/d"}}}
     with pytest.raises(ClusterRefusedError, match="two databases"):
-        adoption.plan(
+        adoption_plan.plan(
             _NoKubectl(),  # type: ignore[arg-type]
             DeployOptions(),
             found,
@@ -257,7 +257,7 @@ def test_adopting_beside_our_own_database_is_refused() -> None:
 def test_without_adopt_the_refusal_lists_what_was_found_and_what_adopt_does() -> None:
     found = run_sh.recognise("asky", contents(), volume())
     with pytest.raises(ClusterRefusedError) as refused:
-        adoption.plan(
+        adoption_plan.plan(
             _NoKubectl(),  # type: ignore[arg-type]
             DeployOptions(),
             found,
