@@ -19,7 +19,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from asky_scripts.cluster.kubectl import Kubectl, find_program, run_program, summarize_stderr
+from asky_scripts.cluster.kubectl import Kubectl
+from asky_scripts.cluster.kubectl_stderr import summarize_stderr
+from asky_scripts.cluster.programs import find_program, run_program
 
 Obj = dict[str, Any]
 

@@ -18,13 +18,12 @@ from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from asky_scripts.cluster.kubectl import (
-    FIELD_MANAGER,
+from asky_scripts.cluster.kubectl import FIELD_MANAGER, Kubectl
+from asky_scripts.cluster.kubectl_errors import (
     AlreadyExistsError,
     ConflictError,
     ForbiddenError,
     InvalidError,
-    Kubectl,
     KubectlError,
     TransientError,
 )

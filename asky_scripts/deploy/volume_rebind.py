@@ -28,6 +28,7 @@ from asky_scripts.model.manifests import (
     MANAGED_BY_LABEL,
     DeployOptions,
 )
+from asky_scripts.model.ownership import is_ours
 from asky_scripts.model.secrets import secret_names
 
 Obj = dict[str, Any]
@@ -52,20 +53,14 @@ class VolumeFinding:
     stale_claim_ref: Obj | None = None
 
 
-def _labels(obj: Obj) -> Obj:
-    labels: Obj = (obj.get("metadata") or {}).get("labels") or {}
-    return labels
-
-
 def judge(volume: Obj | None, options: DeployOptions) -> VolumeFinding:
     """What the storage stage may do with the volume found under our name (pure)."""
     if volume is None:
         return VolumeFinding(VolumeState.ABSENT)
     ns, name = options.namespace, options.pv_name
-    labels = _labels(volume)
     ref = (volume.get("spec") or {}).get("claimRef") or {}
     phase = (volume.get("status") or {}).get("phase")
-    if labels.get(MANAGED_BY_LABEL) != MANAGED_BY or labels.get(INSTANCE_LABEL) != ns:
+    if not is_ours(volume, ns):
         return VolumeFinding(
             VolumeState.REFUSED,
             (

@@ -9,16 +9,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from asky_scripts.cluster.objects import field, spec
 from asky_scripts.errors import ManifestError
 from asky_scripts.model.manifests import (
     MANIFESTS_DIR,
     DeployOptions,
     Manifest,
-    check_options_against,
     check_selectors,
     load_file,
-    rewrite,
 )
+from asky_scripts.model.rewrite import check_options_against, rewrite
 
 WORKLOADS = ("auth", "gateway", "pyxis", "request-management")
 
@@ -132,6 +132,6 @@ def volume_host_path(plan: list[PlannedStage]) -> str | None:
     for planned in plan:
         for m in planned.manifests:
             if m.kind == "PersistentVolume":
-                path = ((m.obj.get("spec") or {}).get("hostPath") or {}).get("path")
+                path = field(spec(m.obj), "hostPath").get("path")
                 return str(path) if path else None
     return None

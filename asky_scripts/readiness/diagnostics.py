@@ -10,7 +10,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from asky_scripts.cluster.kubectl import Kubectl, KubectlError
+from asky_scripts.cluster.kubectl import Kubectl
+from asky_scripts.cluster.kubectl_errors import KubectlError
 from asky_scripts.errors import FailureReport
 from asky_scripts.readiness.verdicts import (
     event_count,

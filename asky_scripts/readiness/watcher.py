@@ -16,7 +16,8 @@ import tenacity
 
 from asky_scripts.cluster import polling
 from asky_scripts.cluster.kinds import resource
-from asky_scripts.cluster.kubectl import Kubectl, KubectlError, TransientError
+from asky_scripts.cluster.kubectl import Kubectl
+from asky_scripts.cluster.kubectl_errors import KubectlError, TransientError
 from asky_scripts.cluster.objects import Obj
 from asky_scripts.errors import FailureReport, StageTimeoutError, WorkloadFailedError
 from asky_scripts.model.manifests import CLAIM_NAME

@@ -17,6 +17,7 @@ from asky_scripts.cluster.kinds import resource
 from asky_scripts.cluster.lock import LOCK_NAME
 from asky_scripts.errors import ClusterRefusedError
 from asky_scripts.model.manifests import INSTANCE_LABEL, MANAGED_BY, MANAGED_BY_LABEL
+from asky_scripts.model.ownership import is_ours
 from asky_scripts.model.run_sh import RunShDeployment
 from asky_scripts.model.secrets import GENERATED_SECRETS
 
@@ -48,12 +49,6 @@ def selector(namespace: str) -> str:
 def labels_of(obj: Obj) -> dict[str, str]:
     labels: dict[str, str] = (obj.get("metadata") or {}).get("labels") or {}
     return labels
-
-
-def is_ours(obj: Obj, namespace: str) -> bool:
-    """Made by run.py for this namespace: both labels, so another copy's objects never match."""
-    labels = labels_of(obj)
-    return labels.get(MANAGED_BY_LABEL) == MANAGED_BY and labels.get(INSTANCE_LABEL) == namespace
 
 
 @dataclass(frozen=True)
