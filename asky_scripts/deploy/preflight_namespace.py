@@ -10,9 +10,9 @@ from collections.abc import Sequence
 
 from asky_scripts.cluster.access import access_problems
 from asky_scripts.cluster.kubectl import Kubectl
-from asky_scripts.cluster.objects import Obj, meta, status
+from asky_scripts.cluster.objects import Obj, labels_of, meta, status
 from asky_scripts.model.manifests import DeployOptions
-from asky_scripts.model.ownership import is_ours, owner_selector
+from asky_scripts.model.ownership import is_ours, owner_labels
 
 
 def namespace_problems(
@@ -32,9 +32,11 @@ def namespace_problems(
             "for it), then run again"
         )
     if not is_ours(namespace, ns) and not adopting:
+        labels = labels_of(namespace)
+        lacking = next(f"{k}={v}" for k, v in owner_labels(ns).items() if labels.get(k) != v)
         problems.append(
-            f"namespace {ns} exists and was not created by asky-scripts (labels "
-            f"{owner_selector(ns)} missing); choose another --namespace"
+            f"namespace {ns} exists and was not created by asky-scripts (no label "
+            f"{lacking}); choose another --namespace"
         )
     return problems
 

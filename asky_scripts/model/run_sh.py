@@ -66,7 +66,7 @@ class RunShDeployment:
     @property
     def data_path(self) -> str | None:
         """The node directory of run.sh's database volume, while the volume exists."""
-        path = ((self.volume or {}).get("spec") or {}).get("hostPath", {}).get("path")
+        path = field(spec(self.volume or {}), "hostPath").get("path")
         return str(path) if path else None
 
     def listing(self) -> list[str]:
@@ -113,7 +113,7 @@ def recognise(
         (o for o in contents if o.get("kind") == "PersistentVolumeClaim" and name_of(o) == CLAIM),
         None,
     )
-    ref = ((volume or {}).get("spec") or {}).get("claimRef") or {}
+    ref = field(spec(volume or {}), "claimRef")
     if ref and (ref.get("namespace"), ref.get("name")) != (namespace, CLAIM):
         volume = None  # another namespace's run.sh deployment: not this one's to take
     if not (deployments or claim is not None or volume is not None):
@@ -274,7 +274,7 @@ def pgdata(deployment: Obj) -> tuple[str, str]:
         ),
         DEFAULT_PGDATA,
     )
-    volumes = field(spec(deployment), "template").get("spec", {}).get("volumes") or []
+    volumes = field(field(spec(deployment), "template"), "spec").get("volumes") or []
     claimed = {v.get("name") for v in volumes if v.get("persistentVolumeClaim")}
     mount = next(
         (

@@ -16,8 +16,7 @@ from typing import Any
 from asky_scripts.cluster.kinds import resource
 from asky_scripts.cluster.lock import LOCK_NAME
 from asky_scripts.errors import ClusterRefusedError
-from asky_scripts.model.manifests import INSTANCE_LABEL, MANAGED_BY, MANAGED_BY_LABEL
-from asky_scripts.model.ownership import is_ours
+from asky_scripts.model.ownership import is_ours, owner_selector
 from asky_scripts.model.run_sh import RunShDeployment
 from asky_scripts.model.secrets import GENERATED_SECRETS
 
@@ -43,7 +42,7 @@ _KEPT_SECRETS = frozenset(spec.name for spec in GENERATED_SECRETS)
 
 def selector(namespace: str) -> str:
     """The label selector of every object run.py made for ``namespace``."""
-    return f"{MANAGED_BY_LABEL}={MANAGED_BY},{INSTANCE_LABEL}={namespace}"
+    return owner_selector(namespace)
 
 
 def labels_of(obj: Obj) -> dict[str, str]:

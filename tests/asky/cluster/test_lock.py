@@ -19,6 +19,15 @@ def held_by(holder: str) -> dict[str, object]:
     return {"kind": "ConfigMap", "metadata": {"name": lock.LOCK_NAME, "annotations": annotations}}
 
 
+def held(holder: str) -> FakeRunner:
+    """A kubectl that finds the lock held by ``holder``, live for another minute."""
+    return (
+        FakeRunner()
+        .on("create", returncode=1, stderr=TAKEN)
+        .on("get", "configmaps/asky-scripts-lock", stdout=held_by(holder))
+    )
+
+
 def namespace_lock(runner: FakeRunner, wait: float, told: list[str]) -> lock.NamespaceLock:
     return lock.NamespaceLock(
         fake_kubectl(runner), "asky", labels={}, command="run.py", wait=wait, notify=told.append
@@ -26,11 +35,7 @@ def namespace_lock(runner: FakeRunner, wait: float, told: list[str]) -> lock.Nam
 
 
 def test_a_live_holder_is_waited_for_named_once_and_refused_when_the_wait_runs_out() -> None:
-    runner = (
-        FakeRunner()
-        .on("create", returncode=1, stderr=TAKEN)
-        .on("get", "configmaps/asky-scripts-lock", stdout=held_by("run.py pid 7 on laptop"))
-    )
+    runner = held("run.py pid 7 on laptop")
     told: list[str] = []
     started = time.monotonic()
     with pytest.raises(ClusterRefusedError) as caught:
@@ -46,11 +51,7 @@ def test_a_live_holder_is_waited_for_named_once_and_refused_when_the_wait_runs_o
 
 
 def test_without_a_wait_a_held_lock_is_refused_at_once() -> None:
-    runner = (
-        FakeRunner()
-        .on("create", returncode=1, stderr=TAKEN)
-        .on("get", "configmaps/asky-scripts-lock", stdout=held_by("terminate.py pid 9"))
-    )
+    runner = held("terminate.py pid 9")
     told: list[str] = []
     with pytest.raises(ClusterRefusedError):
         namespace_lock(runner, 0.0, told).acquire()
