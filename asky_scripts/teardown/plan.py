@@ -45,11 +45,6 @@ def selector(namespace: str) -> str:
     return owner_selector(namespace)
 
 
-def labels_of(obj: Obj) -> dict[str, str]:
-    labels: dict[str, str] = (obj.get("metadata") or {}).get("labels") or {}
-    return labels
-
-
 @dataclass(frozen=True)
 class Target:
     """One object by identity: a new object with the same name but another UID is not it."""
