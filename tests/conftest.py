@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from asky_scripts.cluster.kubectl import OLDEST_KUBECTL_MINOR
+from asky_scripts.cluster.versions import OLDEST_KUBECTL_MINOR
 from kubesim import KubeSim, Scenario
 from realk8s import RealCluster, built_dir
 

@@ -12,8 +12,9 @@ from collections.abc import Mapping
 from typing import NoReturn, Protocol, TextIO, TypeVar
 
 from asky_scripts.cli.report import JsonReport, TextReport, wants_color
-from asky_scripts.cluster.kubectl import Kubectl, RetryNotice, find_kubectl
-from asky_scripts.deploy.preflight import check_kubeconfig
+from asky_scripts.cluster.connection import check_kubeconfig
+from asky_scripts.cluster.kubectl import Kubectl, RetryNotice
+from asky_scripts.cluster.programs import find_kubectl
 from asky_scripts.errors import ExitCode, UsageError
 from asky_scripts.model.manifests import DEFAULT_NAMESPACE, check_namespace_name
 

@@ -13,7 +13,8 @@ import time
 from collections.abc import Mapping
 from typing import Any, TextIO
 
-from asky_scripts.cluster.kubectl import KubectlError, KubectlFailedError, RetryNotice
+from asky_scripts.cluster.kubectl import RetryNotice
+from asky_scripts.cluster.kubectl_errors import KubectlError, KubectlFailedError
 from asky_scripts.deploy.summary import Summary
 from asky_scripts.errors import AskyError, FailureReport
 from asky_scripts.readiness.verdict import Failed, Ready, Verdict, Waiting

@@ -18,10 +18,13 @@ from typing import TextIO
 from asky_scripts.cli import common as cli_common
 from asky_scripts.cli.interrupts import interrupted_exit_code, sigterm_raises
 from asky_scripts.cli.report import JsonReport, TextReport
+from asky_scripts.cluster.connection import versions
 from asky_scripts.cluster.kinds import KINDS, resource
-from asky_scripts.cluster.kubectl import OLDEST_KUBECTL_MINOR, Kubectl, KubectlError
+from asky_scripts.cluster.kubectl import Kubectl
+from asky_scripts.cluster.kubectl_errors import KubectlError
+from asky_scripts.cluster.versions import OLDEST_KUBECTL_MINOR
 from asky_scripts.deploy import adoption_plan, volume_rebind
-from asky_scripts.deploy.preflight import check_capacity, run_preflight, versions
+from asky_scripts.deploy.preflight import run_preflight
 from asky_scripts.deploy.progress import Progress
 from asky_scripts.deploy.task import Deployer, read_nodes
 from asky_scripts.errors import AskyError, ExitCode, Interrupted, UsageError
@@ -215,9 +218,10 @@ def main(
                     namespaced,
                     volume_host_path(plan),
                     env,
+                    plan=plan,
+                    nodes=nodes.result,
                     adopting=taking_over.adoption is not None,
                 )
-            check_capacity(kubectl, facts, options.namespace, plan, nodes.result())
             for warning in facts.warnings:
                 report.note("preflight", warning, warning=True)
             directory = facts.host_directory

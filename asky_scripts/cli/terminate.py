@@ -18,18 +18,17 @@ from typing import Any, TextIO
 from asky_scripts.cli import common as cli_common
 from asky_scripts.cli.interrupts import interrupted_exit_code, sigterm_raises
 from asky_scripts.cli.teardown_report import TeardownJsonReport, TeardownTextReport
+from asky_scripts.cluster.connection import current_context
 from asky_scripts.cluster.lock import NamespaceLock
-from asky_scripts.deploy.preflight import current_context
 from asky_scripts.errors import AskyError, ExitCode, Interrupted, UsageError
 from asky_scripts.model import run_sh
-from asky_scripts.model.ownership import owner_labels
+from asky_scripts.model.ownership import is_ours, owner_labels
 from asky_scripts.teardown.plan import (
     Found,
     TeardownPlan,
     build_plan,
     check_namespace_owner,
     check_run_sh,
-    is_ours,
     plan_run_sh,
 )
 from asky_scripts.teardown.task import Teardown, discover, read_namespace, refuse_unless_allowed

@@ -8,14 +8,15 @@ terminate.py's plan alike.
 from __future__ import annotations
 
 import json
-import time
 from collections.abc import Sequence
-from typing import Any
+
+import tenacity
 
 from asky_scripts.cluster.kinds import resource_is_namespaced
-from asky_scripts.cluster.kubectl import Kubectl, NotFoundError, classify
-
-Obj = dict[str, Any]
+from asky_scripts.cluster.kubectl import Kubectl
+from asky_scripts.cluster.kubectl_errors import KubectlError, NotFoundError, classify
+from asky_scripts.cluster.objects import Obj, spec, status
+from asky_scripts.cluster.programs import Completed
 
 # How often reviews left unanswered by a flaky API are asked again.
 _REVIEW_ROUNDS = 6
@@ -53,49 +54,84 @@ def access_problems(
 
     The same SelfSubjectAccessReviews ``auth can-i`` sends, created together: one process
     instead of one per kind, which is most of what a preflight costs.  Asked before any
-    write, so a refusal leaves the cluster as it was instead of half changed.  kubectl posts
-    one review per kind and carries on past a failed one, so on a flaky API only the reviews
-    left unanswered are asked again: insisting on the whole batch would rarely succeed.
+    write, so a refusal leaves the cluster as it was instead of half changed.
     """
     jobs = {_review_key(r, namespace if resource_is_namespaced(r) else None): r for r in resources}
-    allowed: dict[tuple[str, str], bool] = {}
-    argv = ["create", "--validate=false", "-f", "-", "-o", "json"]
-    for round_number in range(_REVIEW_ROUNDS):
-        pending = [key for key in jobs if key not in allowed]
-        if not pending:
-            break
-        if round_number:
-            time.sleep(min(0.2 * 2**round_number, 3.0))
-        reviews = {
-            "apiVersion": "v1",
-            "kind": "List",
-            "items": [_access_review(*key, verb) for key in pending],
-        }
-        try:
-            done = kubectl.call(argv, stdin=json.dumps(reviews), ok_codes=(0, 1))
-        except NotFoundError:
-            return {}  # no authorization API to ask: the server still checks RBAC on each write
-        for answer in _json_documents(done.stdout):
-            attributes = (answer.get("spec") or {}).get("resourceAttributes") or {}
-            key = _review_key(
-                ".".join(filter(None, (attributes.get("resource"), attributes.get("group")))),
-                attributes.get("namespace"),
-            )
-            allowed[key] = bool((answer.get("status") or {}).get("allowed"))
-        if done.returncode and not classify(done.stderr).transient:
-            raise classify(done.stderr)(argv, done.returncode, done.stderr)
-    else:
-        if any(key not in allowed for key in jobs):
-            raise classify(done.stderr)(argv, done.returncode, done.stderr)
+    reviews = _Reviews(kubectl, list(jobs), verb)
+    asking = tenacity.Retrying(
+        retry=tenacity.retry_if_result(lambda answered: not answered),
+        stop=tenacity.stop_after_attempt(_REVIEW_ROUNDS),
+        wait=tenacity.wait_exponential(multiplier=0.4, max=3.0),
+        retry_error_callback=lambda _: False,
+    )
+    answered: bool = asking(reviews.ask_pending)
+    if reviews.no_authorization_api:
+        return {}  # nothing to ask: the server still checks RBAC on each write
+    if not answered:
+        raise reviews.failure()
     problems = {}
     for key, name in jobs.items():
-        if not allowed.get(key, False):
+        if not reviews.allowed.get(key, False):
             where = key[1]
             scope = f" in namespace {where}" if where else ""
             problems[name] = (
                 f"not allowed to {verb} {name}{scope} (kubectl auth can-i {verb} {name})"
             )
     return problems
+
+
+class _Reviews:
+    """The reviews of one question, and the answers so far.
+
+    kubectl posts one review per kind and carries on past a failed one, so on a flaky API
+    only the reviews left unanswered are asked again: insisting on the whole batch would
+    rarely succeed.
+    """
+
+    _ARGV = ("create", "--validate=false", "-f", "-", "-o", "json")
+
+    def __init__(self, kubectl: Kubectl, keys: list[tuple[str, str]], verb: str) -> None:
+        self._kubectl = kubectl
+        self._keys = keys
+        self._verb = verb
+        self.allowed: dict[tuple[str, str], bool] = {}
+        self._last: Completed | None = None
+        self.no_authorization_api = False
+
+    def ask_pending(self) -> bool:
+        """Asks the reviews not answered yet; True once every one is answered.
+
+        Raises at once when kubectl failed for a reason that will not pass.
+        """
+        pending = [key for key in self._keys if key not in self.allowed]
+        if not pending:
+            return True
+        batch = {
+            "apiVersion": "v1",
+            "kind": "List",
+            "items": [_access_review(*key, self._verb) for key in pending],
+        }
+        try:
+            done = self._kubectl.call(self._ARGV, stdin=json.dumps(batch), ok_codes=(0, 1))
+        except NotFoundError:
+            self.no_authorization_api = True
+            return True
+        self._last = done
+        for answer in _json_documents(done.stdout):
+            attributes = spec(answer).get("resourceAttributes") or {}
+            key = _review_key(
+                ".".join(filter(None, (attributes.get("resource"), attributes.get("group")))),
+                attributes.get("namespace"),
+            )
+            self.allowed[key] = bool(status(answer).get("allowed"))
+        if done.returncode and not classify(done.stderr).transient:
+            raise self.failure()
+        return all(key in self.allowed for key in self._keys)
+
+    def failure(self) -> KubectlError:
+        """The error of the last round (what kubectl said when reviews stayed unanswered)."""
+        done = self._last or Completed(1, "", "")
+        return classify(done.stderr)(self._ARGV, done.returncode, done.stderr)
 
 
 def _review_key(resource: str, namespace: str | None) -> tuple[str, str]:

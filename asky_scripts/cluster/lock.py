@@ -28,17 +28,13 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from types import TracebackType
-from typing import Any
 
-from asky_scripts.cluster.kubectl import (
-    AlreadyExistsError,
-    Kubectl,
-    KubectlError,
-    NotFoundError,
-)
+import tenacity
+
+from asky_scripts.cluster.kubectl import Kubectl
+from asky_scripts.cluster.kubectl_errors import AlreadyExistsError, KubectlError, NotFoundError
+from asky_scripts.cluster.objects import Obj, annotations_of
 from asky_scripts.errors import ClusterRefusedError
-
-Obj = dict[str, Any]
 
 LOCK_NAME = "asky-scripts-lock"
 HOLDER_ANNOTATION = "asky-scripts/holder"
@@ -101,37 +97,46 @@ class NamespaceLock:
         self._stop = threading.Event()
         self._lost: str | None = None
         self._renewer: threading.Thread | None = None
+        self._told: str | None = None
 
     # -- taking -------------------------------------------------------------------------------
 
     def acquire(self) -> None:
         """Takes the lock, waiting up to ``wait`` seconds for a live holder to release it."""
-        deadline = time.monotonic() + self._wait
-        delay = _POLL_MIN_SECONDS
-        told: str | None = None
-        while True:
-            current = self._try_take()
-            if current is None:
-                self._start_renewing()
-                return
-            holder, expires = current
-            if time.monotonic() >= deadline:
-                raise ClusterRefusedError(
-                    f"namespace {self._namespace} is being changed by another run: {holder} "
-                    f"(lock ConfigMap {LOCK_NAME}, expires {expires or '?'} unless renewed); "
-                    f"waited {self._wait:g}s",
-                    hint="wait for that run to finish and run again; a run that died leaves a "
-                    f"lock that expires within {LEASE_SECONDS:g}s. If you are sure nobody is "
-                    f"deploying: kubectl delete configmap {LOCK_NAME} -n {self._namespace}",
-                )
-            if told != holder:
-                self._notify(
-                    f"waiting for the lock of namespace {self._namespace}, held by {holder} "
-                    f"(up to {self._wait:g}s)"
-                )
-                told = holder
-            time.sleep(min(delay, max(0.0, deadline - time.monotonic())))
-            delay = min(delay * 2, _POLL_MAX_SECONDS)
+        waiting = tenacity.Retrying(
+            retry=tenacity.retry_if_result(lambda held_by: held_by is not None),
+            stop=tenacity.stop_after_delay(self._wait),
+            wait=self._pause,
+            before_sleep=self._tell_waiting,
+            retry_error_callback=lambda state: state.outcome.result() if state.outcome else None,
+        )
+        held_by: tuple[str, str] | None = waiting(self._try_take)
+        if held_by is not None:
+            holder, expires = held_by
+            raise ClusterRefusedError(
+                f"namespace {self._namespace} is being changed by another run: {holder} "
+                f"(lock ConfigMap {LOCK_NAME}, expires {expires or '?'} unless renewed); "
+                f"waited {self._wait:g}s",
+                hint="wait for that run to finish and run again; a run that died leaves a "
+                f"lock that expires within {LEASE_SECONDS:g}s. If you are sure nobody is "
+                f"deploying: kubectl delete configmap {LOCK_NAME} -n {self._namespace}",
+            )
+        self._start_renewing()
+
+    def _pause(self, state: tenacity.RetryCallState) -> float:
+        """A doubling pause, cut short so the last try is made when the wait runs out."""
+        backoff = min(_POLL_MIN_SECONDS * 2.0 ** (state.attempt_number - 1), _POLL_MAX_SECONDS)
+        return min(backoff, max(0.0, self._wait - (state.seconds_since_start or 0.0)))
+
+    def _tell_waiting(self, state: tenacity.RetryCallState) -> None:
+        """Says once per holder that we wait for it."""
+        holder = state.outcome.result()[0] if state.outcome else "?"
+        if holder != self._told:
+            self._notify(
+                f"waiting for the lock of namespace {self._namespace}, held by {holder} "
+                f"(up to {self._wait:g}s)"
+            )
+            self._told = holder
 
     def _try_take(self) -> tuple[str, str] | None:
         """None when the lock is now ours, else who holds it and until when."""
@@ -146,7 +151,7 @@ class NamespaceLock:
             )
         except NotFoundError:
             return ("(released just now)", "")  # deleted meanwhile: try to create it again
-        annotations = (found.get("metadata") or {}).get("annotations") or {}
+        annotations = annotations_of(found)
         holder = str(annotations.get(HOLDER_ANNOTATION, "an unknown holder"))
         if holder == self.holder.text:
             # Our create went through but its answer was lost, and the retry found it.
@@ -211,7 +216,7 @@ class NamespaceLock:
             )
         except NotFoundError:
             return None
-        annotations = (found.get("metadata") or {}).get("annotations") or {}
+        annotations = annotations_of(found)
         return str(annotations.get(HOLDER_ANNOTATION, ""))
 
     # -- holding ------------------------------------------------------------------------------

@@ -13,7 +13,8 @@ import re
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 
-from asky_scripts.cluster.kubectl import FIELD_MANAGER, ConflictError, Kubectl, TransientError
+from asky_scripts.cluster.kubectl import FIELD_MANAGER, Kubectl
+from asky_scripts.cluster.kubectl_errors import ConflictError, TransientError
 from asky_scripts.cluster.objects import Obj
 from asky_scripts.errors import ClusterRefusedError
 from asky_scripts.model.manifests import Manifest

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from asky_scripts.cluster.kubectl import Kubectl, KubectlError
+from asky_scripts.cluster.kubectl import Kubectl
+from asky_scripts.cluster.kubectl_errors import KubectlError
 from asky_scripts.deploy.adoption import Adoption
 from asky_scripts.deploy.progress import Progress
 from asky_scripts.model.manifests import DATABASE

@@ -18,8 +18,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from asky_scripts.cluster.kubectl import Kubectl, find_program, run_program, summarize_stderr
+from asky_scripts.cluster.kubectl import Kubectl
+from asky_scripts.cluster.kubectl_stderr import summarize_stderr
 from asky_scripts.cluster.objects import Obj, field
+from asky_scripts.cluster.programs import find_program, run_program
 
 POSTGRES_UID = 999  # the postgres user of the official Debian-based image
 MINIKUBE_PROVIDER = "minikube.sigs.k8s.io"

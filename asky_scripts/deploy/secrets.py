@@ -10,7 +10,8 @@ import contextlib
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 
-from asky_scripts.cluster.kubectl import AlreadyExistsError, Kubectl, TransientError
+from asky_scripts.cluster.kubectl import Kubectl
+from asky_scripts.cluster.kubectl_errors import AlreadyExistsError, TransientError
 from asky_scripts.cluster.objects import Obj, name_of
 from asky_scripts.deploy.apply import json_stream
 from asky_scripts.model.secrets import missing_secrets

@@ -15,7 +15,8 @@ from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
-from asky_scripts.cluster.kubectl import ConflictError, Kubectl
+from asky_scripts.cluster.kubectl import Kubectl
+from asky_scripts.cluster.kubectl_errors import ConflictError
 from asky_scripts.cluster.lock import NamespaceLock
 from asky_scripts.cluster.objects import Obj, kind_of, name_of
 from asky_scripts.deploy import apply, secrets, storage

@@ -16,7 +16,8 @@ import contextlib
 import time
 from collections.abc import Callable, Mapping, Sequence
 
-from asky_scripts.cluster.kubectl import Kubectl, KubectlError
+from asky_scripts.cluster.kubectl import Kubectl
+from asky_scripts.cluster.kubectl_errors import KubectlError
 from asky_scripts.cluster.objects import Obj, kind_of
 from asky_scripts.deploy import storage, validation
 from asky_scripts.deploy.adoption import Adoption

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from asky_scripts.cluster.kubectl import ConflictError, ForbiddenError, InvalidError, Kubectl
+from asky_scripts.cluster.kubectl import Kubectl
+from asky_scripts.cluster.kubectl_errors import ConflictError, ForbiddenError, InvalidError
 from asky_scripts.cluster.objects import meta
 from asky_scripts.deploy.apply import apply, apply_args, explain_conflict, stream_of
 from asky_scripts.errors import ClusterRefusedError, ManifestError

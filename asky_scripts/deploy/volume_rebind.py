@@ -20,7 +20,7 @@ import json
 from dataclasses import dataclass
 
 from asky_scripts.cluster.kubectl import Kubectl
-from asky_scripts.cluster.objects import Obj, field, labels_of, spec, status
+from asky_scripts.cluster.objects import Obj, field, spec, status
 from asky_scripts.model.manifests import (
     CLAIM_NAME,
     INSTANCE_LABEL,
@@ -28,6 +28,7 @@ from asky_scripts.model.manifests import (
     MANAGED_BY_LABEL,
     DeployOptions,
 )
+from asky_scripts.model.ownership import is_ours
 from asky_scripts.model.secrets import secret_names
 
 
@@ -55,10 +56,9 @@ def judge(volume: Obj | None, options: DeployOptions) -> VolumeFinding:
     if volume is None:
         return VolumeFinding(VolumeState.ABSENT)
     ns, name = options.namespace, options.pv_name
-    labels = labels_of(volume)
     ref = field(spec(volume), "claimRef")
     phase = status(volume).get("phase")
-    if labels.get(MANAGED_BY_LABEL) != MANAGED_BY or labels.get(INSTANCE_LABEL) != ns:
+    if not is_ours(volume, ns):
         return VolumeFinding(
             VolumeState.REFUSED,
             (

@@ -10,9 +10,8 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
 
-Obj = dict[str, Any]
+from asky_scripts.cluster.objects import Obj, field, meta, name_of, spec, status
 
 # Decimal (k, M, G... and m for milli) and binary (Ki, Mi, Gi...) multipliers of quantities.
 _SUFFIXES = {"": 1.0, "m": 1e-3}
@@ -36,8 +35,8 @@ def parse_quantity(text: object) -> float | None:
 
 def _container_requests(container: Obj) -> dict[str, float]:
     """Requests, or the limits the apiserver copies into requests when only limits are set."""
-    resources = container.get("resources") or {}
-    wanted = {**(resources.get("limits") or {}), **(resources.get("requests") or {})}
+    resources = field(container, "resources")
+    wanted = {**field(resources, "limits"), **field(resources, "requests")}
     found: dict[str, float] = {}
     for resource in RESOURCES:
         amount = parse_quantity(wanted.get(resource, 0))
@@ -48,15 +47,15 @@ def _container_requests(container: Obj) -> dict[str, float]:
 
 def pod_requests(pod: Obj) -> dict[str, float]:
     """What the scheduler reserves: the containers' sum, or the largest init container if more."""
-    spec = pod.get("spec") or {}
+    pod_spec = spec(pod)
     total: dict[str, float] = {}
-    for container in spec.get("containers") or []:
+    for container in pod_spec.get("containers") or []:
         for resource, amount in _container_requests(container).items():
             total[resource] = total.get(resource, 0.0) + amount
-    for container in spec.get("initContainers") or []:
+    for container in pod_spec.get("initContainers") or []:
         for resource, amount in _container_requests(container).items():
             total[resource] = max(total.get(resource, 0.0), amount)
-    for resource, amount in (spec.get("overhead") or {}).items():
+    for resource, amount in field(pod_spec, "overhead").items():
         parsed = parse_quantity(amount)
         if resource in RESOURCES and parsed:
             total[resource] = total.get(resource, 0.0) + parsed
@@ -94,15 +93,12 @@ def never_fits(pod: Obj, nodes: Sequence[Obj]) -> NeverFits | None:
         requested = requests.get(resource)
         if not requested:
             continue
-        sizes = [
-            (parse_quantity(((n.get("status") or {}).get("allocatable") or {}).get(resource)), n)
-            for n in nodes
-        ]
+        sizes = [(parse_quantity(field(status(n), "allocatable").get(resource)), n) for n in nodes]
         if any(size is None for size, _ in sizes):
             return None  # a node we cannot read might be big enough
         size, node = max(sizes, key=lambda pair: pair[0] or 0.0)
         if size is not None and requested > size:
-            name = str((node.get("metadata") or {}).get("name", "?"))
+            name = name_of(node) or "?"
             return NeverFits(resource, _shown(resource, requested), _shown(resource, size), name)
     return None
 
@@ -122,11 +118,9 @@ class Workload:
 def pod_limits(pod: Obj) -> dict[str, float]:
     """The containers' limits summed (what limits.cpu and limits.memory quotas count)."""
     total: dict[str, float] = {}
-    for container in (pod.get("spec") or {}).get("containers") or []:
+    for container in spec(pod).get("containers") or []:
         for resource in RESOURCES:
-            amount = parse_quantity(
-                ((container.get("resources") or {}).get("limits") or {}).get(resource, 0)
-            )
+            amount = parse_quantity(field(field(container, "resources"), "limits").get(resource, 0))
             if amount:
                 total[resource] = total.get(resource, 0.0) + amount
     return total
@@ -141,7 +135,7 @@ def _sum(amounts: Sequence[dict[str, float]]) -> dict[str, float]:
 
 
 def _live(pod: Obj) -> bool:
-    return (pod.get("status") or {}).get("phase") not in ("Succeeded", "Failed")
+    return status(pod).get("phase") not in ("Succeeded", "Failed")
 
 
 def _breakdown(workloads: Sequence[Workload], resource: str) -> str:
@@ -163,7 +157,7 @@ def node_problems(
     What a rolling update briefly adds (maxSurge) is not counted: a first deploy has none, and
     a redeploy of an unchanged template creates no pod.
     """
-    schedulable = [n for n in nodes if not (n.get("spec") or {}).get("unschedulable")]
+    schedulable = [n for n in nodes if not spec(n).get("unschedulable")]
     if not schedulable:
         return []
     problems = []
@@ -171,17 +165,12 @@ def node_problems(
         too_big = never_fits(w.pod, schedulable) if w.replicas else None
         if too_big:
             problems.append(f"{w.name}: {too_big}; it could never be scheduled")
-    names = {str((n.get("metadata") or {}).get("name")) for n in schedulable}
-    placed = [
-        p for p in other_pods or [] if _live(p) and (p.get("spec") or {}).get("nodeName") in names
-    ]
+    names = {str(meta(n).get("name")) for n in schedulable}
+    placed = [p for p in other_pods or [] if _live(p) and spec(p).get("nodeName") in names]
     used = _sum([pod_requests(p) for p in placed])
     wanted = _sum([{r: v * w.replicas for r, v in pod_requests(w.pod).items()} for w in workloads])
     for resource in RESOURCES:
-        sizes = [
-            parse_quantity(((n.get("status") or {}).get("allocatable") or {}).get(resource))
-            for n in schedulable
-        ]
+        sizes = [parse_quantity(field(status(n), "allocatable").get(resource)) for n in schedulable]
         if any(size is None for size in sizes) or not wanted.get(resource):
             continue
         allocatable = sum(size or 0.0 for size in sizes)
@@ -223,10 +212,9 @@ def quota_problems(
     problems = []
     live_now = [p for p in pods_now if _live(p)]
     for quota in quotas:
-        name = str((quota.get("metadata") or {}).get("name", "?"))
-        status = quota.get("status") or {}
-        hard = status.get("hard") or (quota.get("spec") or {}).get("hard") or {}
-        used = status.get("used") or {}
+        name = name_of(quota) or "?"
+        hard = status(quota).get("hard") or spec(quota).get("hard") or {}
+        used = status(quota).get("used") or {}
         for key, limit in hard.items():
             resource = ""
             if key in {"pods", "count/pods"}:
@@ -260,14 +248,14 @@ def limit_range_problems(workloads: Sequence[Workload], limit_ranges: Sequence[O
     """Containers (or pods) outside a LimitRange's min/max, which admission would refuse."""
     problems = []
     for limit_range in limit_ranges:
-        name = str((limit_range.get("metadata") or {}).get("name", "?"))
-        for rule in (limit_range.get("spec") or {}).get("limits") or []:
+        name = name_of(limit_range) or "?"
+        for rule in spec(limit_range).get("limits") or []:
             kind = rule.get("type")
             for w in workloads:
                 if kind == "Container":
                     subjects = [
                         (f"{w.name}/{c.get('name')}", {"spec": {"containers": [c]}})
-                        for c in (w.pod.get("spec") or {}).get("containers") or []
+                        for c in spec(w.pod).get("containers") or []
                     ]
                 elif kind == "Pod":
                     subjects = [(w.name, w.pod)]
@@ -282,8 +270,8 @@ def _outside(name: str, kind: str, who: str, pod: Obj, rule: Obj) -> list[str]:
     found = []
     requests, limits = pod_requests(pod), pod_limits(pod)
     for resource in RESOURCES:
-        most = parse_quantity((rule.get("max") or {}).get(resource))
-        least = parse_quantity((rule.get("min") or {}).get(resource))
+        most = parse_quantity(field(rule, "max").get(resource))
+        least = parse_quantity(field(rule, "min").get(resource))
         limit, request = limits.get(resource), requests.get(resource)
         if most is not None and limit is not None and limit > most:
             found.append(

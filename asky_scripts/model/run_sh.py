@@ -18,13 +18,12 @@ import re
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any
 
 from asky_scripts.cluster.kubectl import Kubectl
+from asky_scripts.cluster.objects import Obj, field, name_of, spec, status
 from asky_scripts.errors import ClusterRefusedError
-from asky_scripts.model.manifests import DATABASE, INSTANCE_LABEL, MANAGED_BY, MANAGED_BY_LABEL
-
-Obj = dict[str, Any]
+from asky_scripts.model.manifests import DATABASE
+from asky_scripts.model.ownership import is_ours
 
 VOLUME = "postgres-pv-volume"
 CLAIM = "postgres-pv-claim"
@@ -35,20 +34,6 @@ WORKLOADS = (DATABASE, "auth", "gateway", "pyxis", "request-management")
 DEFAULT_PGDATA = "/var/lib/postgresql/data"
 #: run.sh's objects are selected by this label; ours by app.kubernetes.io/name.
 SELECTOR_LABEL = "app"
-
-
-def _meta(obj: Obj) -> Obj:
-    meta: Obj = obj.get("metadata") or {}
-    return meta
-
-
-def _name(obj: Obj) -> str:
-    return str(_meta(obj).get("name", ""))
-
-
-def _ours(obj: Obj, namespace: str) -> bool:
-    labels = _meta(obj).get("labels") or {}
-    return labels.get(MANAGED_BY_LABEL) == MANAGED_BY and labels.get(INSTANCE_LABEL) == namespace
 
 
 def _selects_app(selector: object, name: str) -> bool:
@@ -72,7 +57,7 @@ class RunShDeployment:
     @property
     def database(self) -> Obj | None:
         """run.sh's postgres Deployment, while it still exists."""
-        return next((d for d in self.deployments if _name(d) == DATABASE), None)
+        return next((d for d in self.deployments if name_of(d) == DATABASE), None)
 
     @property
     def volume_name(self) -> str:
@@ -81,19 +66,19 @@ class RunShDeployment:
     @property
     def data_path(self) -> str | None:
         """The node directory of run.sh's database volume, while the volume exists."""
-        path = ((self.volume or {}).get("spec") or {}).get("hostPath", {}).get("path")
+        path = field(spec(self.volume or {}), "hostPath").get("path")
         return str(path) if path else None
 
     def listing(self) -> list[str]:
         """What was found, one line per object, as a person would look it up."""
-        lines = [f"Deployment/{_name(d)} (app={_name(d)})" for d in self.deployments]
+        lines = [f"Deployment/{name_of(d)} (app={name_of(d)})" for d in self.deployments]
         lines += [f"Service/{name} (app={name})" for name in self.services]
         lines += [f"ConfigMap/{name}" for name in self.config_maps]
         if self.claim is not None:
             lines.append(f"PersistentVolumeClaim/{CLAIM}")
         if self.volume is not None:
-            status = (self.volume.get("status") or {}).get("phase") or "no phase"
-            lines.append(f"PersistentVolume/{VOLUME} ({self.data_path or 'no hostPath'}, {status})")
+            phase = status(self.volume).get("phase") or "no phase"
+            lines.append(f"PersistentVolume/{VOLUME} ({self.data_path or 'no hostPath'}, {phase})")
         return lines
 
 
@@ -108,27 +93,27 @@ def recognise(
         o
         for o in contents
         if o.get("kind") == "Deployment"
-        and _name(o) in WORKLOADS
-        and not _ours(o, namespace)
-        and _selects_app(((o.get("spec") or {}).get("selector") or {}).get("matchLabels"), _name(o))
+        and name_of(o) in WORKLOADS
+        and not is_ours(o, namespace)
+        and _selects_app(field(spec(o), "selector").get("matchLabels"), name_of(o))
     )
     services = tuple(
-        _name(o)
+        name_of(o)
         for o in contents
         if o.get("kind") == "Service"
-        and _name(o) in WORKLOADS
-        and _selects_app((o.get("spec") or {}).get("selector"), _name(o))
+        and name_of(o) in WORKLOADS
+        and _selects_app(spec(o).get("selector"), name_of(o))
     )
     config_maps = tuple(
-        _name(o)
+        name_of(o)
         for o in contents
-        if o.get("kind") == "ConfigMap" and _name(o) in CONFIG_MAPS and not _ours(o, namespace)
+        if o.get("kind") == "ConfigMap" and name_of(o) in CONFIG_MAPS and not is_ours(o, namespace)
     )
     claim = next(
-        (o for o in contents if o.get("kind") == "PersistentVolumeClaim" and _name(o) == CLAIM),
+        (o for o in contents if o.get("kind") == "PersistentVolumeClaim" and name_of(o) == CLAIM),
         None,
     )
-    ref = ((volume or {}).get("spec") or {}).get("claimRef") or {}
+    ref = field(spec(volume or {}), "claimRef")
     if ref and (ref.get("namespace"), ref.get("name")) != (namespace, CLAIM):
         volume = None  # another namespace's run.sh deployment: not this one's to take
     if not (deployments or claim is not None or volume is not None):
@@ -192,15 +177,15 @@ def referenced(deployment: Obj, kind: str) -> set[str]:
     names = set()
     for container in _containers(deployment):
         for env in container.get("env") or []:
-            ref = (env.get("valueFrom") or {}).get(key)
+            ref = field(env, "valueFrom").get(key)
             if ref and ref.get("name"):
                 names.add(str(ref["name"]))
     return names
 
 
 def _containers(deployment: Obj) -> list[Obj]:
-    spec = ((deployment.get("spec") or {}).get("template") or {}).get("spec") or {}
-    containers: list[Obj] = spec.get("containers") or []
+    pod_spec = field(field(spec(deployment), "template"), "spec")
+    containers: list[Obj] = pod_spec.get("containers") or []
     return containers
 
 
@@ -258,7 +243,7 @@ def read_credentials(kubectl: Kubectl, namespace: str, deployment: Obj) -> Crede
             for obj in kubectl.get_items(
                 ["get", *(f"{resource}/{n}" for n in names), "-n", namespace, "--ignore-not-found"]
             ):
-                found[kind][_name(obj)] = obj
+                found[kind][name_of(obj)] = obj
     return credentials(deployment, found["ConfigMap"], found["Secret"])
 
 
@@ -289,9 +274,7 @@ def pgdata(deployment: Obj) -> tuple[str, str]:
         ),
         DEFAULT_PGDATA,
     )
-    volumes = ((deployment.get("spec") or {}).get("template") or {}).get("spec", {}).get(
-        "volumes"
-    ) or []
+    volumes = field(field(spec(deployment), "template"), "spec").get("volumes") or []
     claimed = {v.get("name") for v in volumes if v.get("persistentVolumeClaim")}
     mount = next(
         (

@@ -14,9 +14,10 @@ import base64
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
 
-from asky_scripts.model.manifests import INSTANCE_LABEL, MANAGED_BY, MANAGED_BY_LABEL, PART_OF
+from asky_scripts.cluster.objects import Obj
+from asky_scripts.model.manifests import PART_OF
+from asky_scripts.model.ownership import owner_labels
 
 
 @dataclass(frozen=True)
@@ -58,7 +59,7 @@ def _encode(value: str) -> str:
 
 def secret_object(
     spec: GeneratedSecret, namespace: str, given: Mapping[str, str] | None = None
-) -> dict[str, Any]:
+) -> Obj:
     """A new Secret for ``spec`` with fresh random values, or the ``given`` ones (the
     credentials of a database adopted from run.sh)."""
     values = {key: secrets.token_urlsafe(_RANDOM_BYTES) for key in spec.random_keys}
@@ -71,11 +72,7 @@ def secret_object(
         "metadata": {
             "name": spec.name,
             "namespace": namespace,
-            "labels": {
-                "app.kubernetes.io/part-of": PART_OF,
-                MANAGED_BY_LABEL: MANAGED_BY,
-                INSTANCE_LABEL: namespace,
-            },
+            "labels": {"app.kubernetes.io/part-of": PART_OF, **owner_labels(namespace)},
         },
         "data": {key: _encode(value) for key, value in values.items()},
     }
@@ -83,7 +80,7 @@ def secret_object(
 
 def missing_secrets(
     existing: set[str], namespace: str, given: Mapping[str, Mapping[str, str]] | None = None
-) -> list[dict[str, Any]]:
+) -> list[Obj]:
     """New Secrets for the names not in ``existing``; existing ones are never regenerated."""
     return [
         secret_object(spec, namespace, (given or {}).get(spec.name))

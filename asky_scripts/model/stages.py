@@ -1,4 +1,4 @@
-"""The deploy's stages, in the seed's order, as data: which files each applies, what it watches.
+"""The deploy's stages, in the seed's order, as data: which files each applies and in what order.
 
 Keeping the order here (and not in the engine) is what lets ``--dry-run`` and ``--diff`` walk the
 same stages as a real deploy, and lets a test check that every manifest file belongs to a stage.
@@ -9,16 +9,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from asky_scripts.cluster.objects import field, spec
 from asky_scripts.errors import ManifestError
 from asky_scripts.model.manifests import (
     MANIFESTS_DIR,
     DeployOptions,
     Manifest,
-    check_options_against,
     check_selectors,
     load_file,
-    rewrite,
 )
+from asky_scripts.model.rewrite import check_options_against, rewrite
 
 WORKLOADS = ("auth", "gateway", "pyxis", "request-management")
 
@@ -27,14 +27,13 @@ WORKLOADS = ("auth", "gateway", "pyxis", "request-management")
 class Stage:
     """One step of the deploy: apply ``files`` in order, then wait for them to be ready.
 
-    ``watch`` lists the kinds read with them on every tick to judge readiness (the pods behind
-    a Deployment, the EndpointSlices behind a Service, events for fail-fast reasons).
+    What is read to judge them (the pods behind a Deployment, the EndpointSlices behind a
+    Service) is each kind's reader's business (readiness/registry.py), not the stage's.
     """
 
     name: str
     purpose: str
     files: tuple[str, ...] = ()
-    watch: tuple[str, ...] = ()
     generates_secrets: bool = False
     checks_database_log: bool = False
 
@@ -47,7 +46,6 @@ APPLY_STAGES: tuple[Stage, ...] = (
         "storage",
         "create the database volume and claim; wait until Bound",
         ("persistent-volumes/*.yaml", "persistent-volume-claims/*.yaml"),
-        watch=("Event",),
     ),
     Stage(
         "configuration",
@@ -59,7 +57,6 @@ APPLY_STAGES: tuple[Stage, ...] = (
         "database",
         "PostgreSQL: Service and Deployment; wait Ready and accepting connections",
         ("services/postgres.yaml", "deployments/postgres.yaml"),
-        watch=("ReplicaSet", "Pod", "EndpointSlice", "Event"),
         checks_database_log=True,
     ),
     Stage(
@@ -67,7 +64,6 @@ APPLY_STAGES: tuple[Stage, ...] = (
         "the four Services first, then their Deployments; wait for all of them",
         tuple(f"services/{name}.yaml" for name in WORKLOADS)
         + tuple(f"deployments/{name}.yaml" for name in WORKLOADS),
-        watch=("ReplicaSet", "Pod", "EndpointSlice", "Event"),
     ),
 )
 ALL_STAGES = (PREFLIGHT, *APPLY_STAGES, SUMMARY)
@@ -132,6 +128,6 @@ def volume_host_path(plan: list[PlannedStage]) -> str | None:
     for planned in plan:
         for m in planned.manifests:
             if m.kind == "PersistentVolume":
-                path = ((m.obj.get("spec") or {}).get("hostPath") or {}).get("path")
+                path = field(spec(m.obj), "hostPath").get("path")
                 return str(path) if path else None
     return None

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from asky_scripts.cluster.kubectl import Kubectl, KubectlError
+from asky_scripts.cluster.kubectl import Kubectl
+from asky_scripts.cluster.kubectl_errors import KubectlError
 from asky_scripts.cluster.objects import Obj, field, kind_of, name_of, status
 from asky_scripts.errors import FailureReport
 from asky_scripts.readiness.accessors import container_statuses

@@ -15,7 +15,8 @@ import tenacity
 
 from asky_scripts.cluster import polling
 from asky_scripts.cluster.kinds import resource
-from asky_scripts.cluster.kubectl import Kubectl, KubectlError, TransientError
+from asky_scripts.cluster.kubectl import Kubectl
+from asky_scripts.cluster.kubectl_errors import KubectlError, TransientError
 from asky_scripts.cluster.objects import Obj, kind_of
 from asky_scripts.errors import FailureReport, StageTimeoutError, WorkloadFailedError
 from asky_scripts.model.stages import Stage

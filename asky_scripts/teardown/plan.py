@@ -16,7 +16,7 @@ from typing import Any
 from asky_scripts.cluster.kinds import resource
 from asky_scripts.cluster.lock import LOCK_NAME
 from asky_scripts.errors import ClusterRefusedError
-from asky_scripts.model.manifests import INSTANCE_LABEL, MANAGED_BY, MANAGED_BY_LABEL
+from asky_scripts.model.ownership import is_ours, owner_selector
 from asky_scripts.model.run_sh import RunShDeployment
 from asky_scripts.model.secrets import GENERATED_SECRETS
 
@@ -42,18 +42,7 @@ _KEPT_SECRETS = frozenset(spec.name for spec in GENERATED_SECRETS)
 
 def selector(namespace: str) -> str:
     """The label selector of every object run.py made for ``namespace``."""
-    return f"{MANAGED_BY_LABEL}={MANAGED_BY},{INSTANCE_LABEL}={namespace}"
-
-
-def labels_of(obj: Obj) -> dict[str, str]:
-    labels: dict[str, str] = (obj.get("metadata") or {}).get("labels") or {}
-    return labels
-
-
-def is_ours(obj: Obj, namespace: str) -> bool:
-    """Made by run.py for this namespace: both labels, so another copy's objects never match."""
-    labels = labels_of(obj)
-    return labels.get(MANAGED_BY_LABEL) == MANAGED_BY and labels.get(INSTANCE_LABEL) == namespace
+    return owner_selector(namespace)
 
 
 @dataclass(frozen=True)

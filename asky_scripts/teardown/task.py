@@ -23,13 +23,13 @@ from asky_scripts.cluster.access import access_problems
 from asky_scripts.cluster.kinds import KINDS, resource
 from asky_scripts.cluster.kubectl import Kubectl, RetryNotice
 from asky_scripts.errors import FailureReport, StageTimeoutError
+from asky_scripts.model.ownership import is_ours
 from asky_scripts.teardown.explain import custom_finalizers, explain, remaining_resources
 from asky_scripts.teardown.plan import (
     NAMESPACED_KINDS,
     Found,
     Target,
     TeardownPlan,
-    is_ours,
     refuse_if_denied,
     selector,
 )

@@ -1,4 +1,4 @@
-"""The kubectl wrapper: error classification from real kubectl texts, retries, child clean-up."""
+"""The kubectl runner: retries of transient failures, child clean-up, kubectl's own failures."""
 
 from __future__ import annotations
 
@@ -15,130 +15,10 @@ from pathlib import Path
 import pytest
 
 from asky_scripts.cluster import kubectl as k
+from asky_scripts.cluster import kubectl_errors as errors
+from asky_scripts.cluster.programs import find_kubectl
 from asky_scripts.errors import ExitCode, Interrupted
 from kubesim import KubeSim
-
-
-@pytest.mark.parametrize(
-    ("stderr", "expected"),
-    [
-        (
-            'Error from server (Forbidden): deployments.apps "auth" is forbidden: User '
-            '"dev" cannot patch resource "deployments" in API group "apps" in the namespace "asky"',
-            k.ForbiddenError,
-        ),
-        ('Error from server (NotFound): namespaces "asky" not found', k.NotFoundError),
-        (
-            'The Deployment "auth" is invalid: spec.template.metadata.labels: Invalid value: '
-            'map[string]string{"app":"x"}: `selector` does not match template `labels`',
-            k.InvalidError,
-        ),
-        (
-            'Error from server (BadRequest): error when creating "STDIN": Deployment in version '
-            '"v1" cannot be handled as a Deployment: strict decoding error: unknown field '
-            '"spec.replica"',
-            k.InvalidError,
-        ),
-        (
-            'error: Apply failed with 1 conflict: conflict with "kubectl-edit" using v1: '
-            ".data.POSTGRES_DB\nPlease review the fields above--they currently have other "
-            "managers.",
-            k.ConflictError,
-        ),
-        (
-            "The connection to the server 127.0.0.1:6443 was refused - did you specify the "
-            "right host or port?",
-            k.UnreachableError,
-        ),
-        (
-            "Unable to connect to the server: dial tcp 10.0.0.1:443: i/o timeout",
-            k.TransientError,
-        ),
-        (
-            "Error from server (InternalError): Internal error occurred: etcd leader changed",
-            k.TransientError,
-        ),
-        (
-            "Error from server (ServiceUnavailable): the server is currently unable to handle "
-            "the request",
-            k.TransientError,
-        ),
-        (
-            "Error from server (TooManyRequests): the server has received too many requests "
-            "and has asked us to try again later",
-            k.TransientError,
-        ),
-        (
-            'Error from server (Conflict): Operation cannot be fulfilled on configmaps "x": the '
-            "object has been modified; please apply your changes to the latest version and "
-            "try again",
-            k.TransientError,
-        ),
-        (
-            "Error from server: failed to create typed patch object (asky/gateway; apps/v1, "
-            "Kind=Deployment): .spec.revisionHistoryLimt: field not declared in schema",
-            k.InvalidError,
-        ),
-        ("error: context was not found for specified context: nope", k.KubeconfigError),
-        (
-            'error: error loading config file "/tmp/kc": yaml: line 3: mapping values are not '
-            "allowed in this context",
-            k.KubeconfigError,
-        ),
-        (
-            "Unable to connect to the server: tls: failed to verify certificate: x509: "
-            "certificate signed by unknown authority",
-            k.TlsRejectedError,
-        ),
-        ("error: You must be logged in to the server (Unauthorized)", k.UnauthorizedError),
-        (
-            'Error from server (AlreadyExists): secrets "auth-db" already exists',
-            k.AlreadyExistsError,
-        ),
-        ("error: something nobody has seen before", k.KubectlError),
-        # kubectl 1.29-1.32 on JSON documents joined by "---" (apimachinery's decoder).
-        (
-            "error: error parsing STDIN: json: offset 373: invalid character '-' in numeric "
-            "literal",
-            k.KubectlFailedError,
-        ),
-        (
-            "error: unknown flag: --subresource\nSee 'kubectl get --help' for usage.",
-            k.KubectlFailedError,
-        ),
-        ("error: unknown shorthand flag: 'Z' in -Z", k.KubectlFailedError),
-        (
-            "panic: runtime error: invalid memory address or nil pointer dereference\n"
-            "goroutine 1 [running]:",
-            k.KubectlFailedError,
-        ),
-    ],
-)
-def test_classify_kubectl_stderr(stderr: str, expected: type[k.KubectlError]) -> None:
-    assert k.classify(stderr) is expected
-
-
-def test_only_transient_errors_are_transient_and_exit_codes_follow_the_enum() -> None:
-    assert k.UnreachableError.transient and k.TransientError.transient
-    assert not k.ForbiddenError.transient and not k.InvalidError.transient
-    assert k.ForbiddenError.exit_code == ExitCode.CLUSTER_UNAVAILABLE
-    assert k.InvalidError.exit_code == ExitCode.BAD_INPUT
-    assert k.KubectlMissingError.exit_code == ExitCode.BAD_INPUT
-    assert k.KubectlFailedError.exit_code == ExitCode.KUBECTL_FAILED
-    assert not k.KubectlFailedError.transient
-
-
-def test_summary_drops_kubectl_advice_and_warnings() -> None:
-    stderr = (
-        "Warning: resource configmaps/x is missing the annotation\n"
-        'error: Apply failed with 1 conflict: conflict with "kubectl-edit": .data.k\n'
-        "Please review the fields above--they currently have other managers. Here\n"
-        "\n"
-        "are the ways you can resolve this warning:\n"
-    )
-    assert k.summarize_stderr(stderr) == (
-        'error: Apply failed with 1 conflict: conflict with "kubectl-edit": .data.k'
-    )
 
 
 def fake_kubectl(tmp_path: Path, body: str) -> str:
@@ -182,7 +62,7 @@ def test_permanent_failures_are_not_retried(tmp_path: Path) -> None:
         sys.exit(1)
         """,
     )
-    with pytest.raises(k.ForbiddenError) as caught:
+    with pytest.raises(errors.ForbiddenError) as caught:
         k.Kubectl(binary, context="ctx").run(["get", "pods"])
     assert counter.read_text() == "x"
     assert "--context=ctx" in caught.value.argv
@@ -220,17 +100,17 @@ def test_interrupt_kills_the_kubectl_process_group(tmp_path: Path) -> None:
 
 
 def test_missing_kubectl_is_explained(tmp_path: Path) -> None:
-    with pytest.raises(k.KubectlMissingError) as caught:
-        k.find_kubectl(None, {"PATH": str(tmp_path)})
+    with pytest.raises(errors.KubectlMissingError) as caught:
+        find_kubectl(None, {"PATH": str(tmp_path)})
     assert "not found on PATH" in caught.value.message
     assert "--kubectl" in caught.value.hint
-    with pytest.raises(k.KubectlMissingError):
-        k.find_kubectl(str(tmp_path / "nope"), {})
+    with pytest.raises(errors.KubectlMissingError):
+        find_kubectl(str(tmp_path / "nope"), {})
 
 
 def test_kubectl_env_variable_wins_over_path(tmp_path: Path) -> None:
     binary = fake_kubectl(tmp_path, "print('hi')\n")
-    assert k.find_kubectl(None, {"KUBECTL": binary, "PATH": "/nonexistent"}) == binary
+    assert find_kubectl(None, {"KUBECTL": binary, "PATH": "/nonexistent"}) == binary
 
 
 def test_a_kubectl_killed_by_a_signal_is_its_failure_not_the_users_input(tmp_path: Path) -> None:
@@ -243,7 +123,7 @@ def test_a_kubectl_killed_by_a_signal_is_its_failure_not_the_users_input(tmp_pat
     )
     kubectl = k.Kubectl(binary)
     kubectl.client_version = "v1.30.13"
-    with pytest.raises(k.KubectlFailedError) as caught:
+    with pytest.raises(errors.KubectlFailedError) as caught:
         kubectl.run(["create", "-f", "-"], stdin="{}")
     error = caught.value
     assert error.exit_code == ExitCode.KUBECTL_FAILED
@@ -275,9 +155,9 @@ def test_real_kubectl_that_cannot_parse_our_stdin_is_reported_as_our_defect(
     stop at the broken object after it); an unknown flag fails every version."""
     kubectl = k.Kubectl(str(kubectl_bin), env=sim.env)
     joined = '{"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "a"}}\n---\n{"x"'
-    with pytest.raises(k.KubectlFailedError) as parse:
+    with pytest.raises(errors.KubectlFailedError) as parse:
         kubectl.run(["create", "-f", "-", "-o", "name"], stdin=joined)
-    with pytest.raises(k.KubectlFailedError) as flag:
+    with pytest.raises(errors.KubectlFailedError) as flag:
         kubectl.run(["get", "ns", "--no-such-flag"])
     for error in (parse.value, flag.value):
         assert error.exit_code == ExitCode.KUBECTL_FAILED

@@ -9,7 +9,7 @@ import pytest
 import yaml
 
 from asky_scripts.errors import ManifestError, UsageError
-from asky_scripts.model.manifests import DeployOptions, load_file, to_stream
+from asky_scripts.model.manifests import DeployOptions, load_file
 from asky_scripts.model.stages import for_deploy, load_plan
 
 REPO = Path(__file__).resolve().parents[3]
@@ -161,8 +161,3 @@ def test_object_without_kind_is_refused_with_its_line(tmp_path: Path) -> None:
     with pytest.raises(ManifestError) as caught:
         load_file(path, tmp_path)
     assert caught.value.message.startswith("x.yaml:6: object without kind")
-
-
-def test_stream_round_trips_every_object() -> None:
-    manifests = [m for p in load_plan() for m in p.manifests]
-    assert list(yaml.safe_load_all(to_stream(manifests))) == [m.obj for m in manifests]
