@@ -129,7 +129,7 @@ def check_image_reference(image: str) -> None:
 
 
 # libyaml's loader when PyYAML was built with it: loading the plan takes 0.013 s with it against
-# 0.13 s with the pure-Python one (median of 5, 2-core machine), a tenth of run.py's start-up.
+# 0.13 s with the pure-Python one (median of 5 on a 2-core machine).
 _LOADER: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
