@@ -11,7 +11,7 @@ import argparse
 from collections.abc import Mapping
 from typing import NoReturn, Protocol, TextIO, TypeVar
 
-from asky_scripts.cli.report import JsonReport, TextReport, wants_color
+from asky_scripts.cli.output import JsonReport, TextReport, wants_color
 from asky_scripts.cluster.kubectl import Kubectl, RetryNotice, find_kubectl
 from asky_scripts.deploy.preflight import check_kubeconfig
 from asky_scripts.errors import ExitCode, UsageError
