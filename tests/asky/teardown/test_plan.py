@@ -10,7 +10,7 @@ from asky_scripts.errors import ClusterRefusedError, ExitCode
 from asky_scripts.model.manifests import DeployOptions
 from asky_scripts.model.secrets import GENERATED_SECRETS
 from asky_scripts.model.stages import for_deploy, load_plan
-from asky_scripts.teardown.discover import kinds_created
+from asky_scripts.teardown.discover import kinds_created, manifest_kinds
 from asky_scripts.teardown.explain import explain
 from asky_scripts.teardown.plan import Found, refuse_if_denied
 from asky_scripts.teardown.task import build_plan
@@ -66,7 +66,9 @@ def refs(targets: Any) -> set[str]:
 def test_every_namespaced_kind_run_py_creates_is_looked_for() -> None:
     plan = for_deploy(load_plan(), DeployOptions())
     created = {m.kind for p in plan for m in p.manifests if m.namespaced}
-    looked_for = kinds_created(m.kind for p in load_plan() for m in p.manifests)
+    parsed = {m.kind for p in load_plan() for m in p.manifests}
+    assert manifest_kinds() == parsed  # the scan finds what the parser finds
+    looked_for = kinds_created(manifest_kinds())
     assert created <= set(looked_for)
     # what run.py makes without a manifest: the generated Secrets, a Deployment's children
     assert {"Secret", "ReplicaSet", "Pod"} <= set(looked_for)
