@@ -84,7 +84,10 @@ def run_reported(
 def quiet_when_output_closed(main: Callable[[], int], *streams: TextIO) -> int:
     """Runs ``main``; when the reader of its output went away, ends quietly with 141."""
     try:
-        return main()
+        code = main()
+        for stream in streams:
+            stream.flush()  # here, not at exit where a closed pipe could only be ignored noisily
+        return code
     except BrokenPipeError:
         for stream in streams:
             _discard(stream)

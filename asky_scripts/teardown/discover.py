@@ -12,9 +12,11 @@ namespaced kinds of the manifests, the generated Secrets, and what a Deployment 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from asky_scripts.cluster.access import access_problems
 from asky_scripts.cluster.kinds import KINDS, is_namespaced, resource
@@ -22,13 +24,14 @@ from asky_scripts.cluster.kubectl import Kubectl
 from asky_scripts.cluster.lock import LOCK_NAME
 from asky_scripts.cluster.objects import Obj, kind_of, name_of, spec
 from asky_scripts.model import run_sh
-from asky_scripts.model.stages import load_plan
+from asky_scripts.model.manifests import MANIFESTS_DIR
 from asky_scripts.teardown.plan import Found, is_ours, selector
 
 #: What a default teardown deletes: the namespace (with everything in it) and our volume.
 DEFAULT_DELETES = ("namespaces", "persistentvolumes")
 #: What the workload controllers make in the namespace: a Deployment its ReplicaSets and their
 #: Pods, the others their Pods.
+_KIND_LINE = re.compile(r"^kind:[ \t]*([A-Za-z]+)[ \t]*$", re.MULTILINE)
 _MADE_BY = {"Deployment": ("ReplicaSet", "Pod"), "StatefulSet": ("Pod",), "DaemonSet": ("Pod",)}
 
 
@@ -40,8 +43,15 @@ def kinds_created(manifest_kinds: Iterable[str]) -> list[str]:
     return [kind for kind in KINDS if kind in kinds]
 
 
-def _manifest_kinds() -> list[str]:
-    return [m.kind for planned in load_plan() for m in planned.manifests]
+def manifest_kinds(root: Path = MANIFESTS_DIR) -> set[str]:
+    """The kinds of the manifests, from their top-level ``kind:`` lines: a scan, not a parse
+    (a test checks it finds what the model's parser finds), because terminate.py's first read
+    waits for it, and parsing every manifest would cost more than that read."""
+    return {
+        kind
+        for path in root.rglob("*.y*ml")
+        for kind in _KIND_LINE.findall(path.read_text(encoding="utf-8"))
+    }
 
 
 @dataclass(frozen=True)
@@ -69,7 +79,7 @@ class Snapshot:
 
 
 def _contents(kubectl: Kubectl, namespace: str) -> list[Obj]:
-    kinds = ",".join(resource(kind) for kind in kinds_created(_manifest_kinds()))
+    kinds = ",".join(resource(kind) for kind in kinds_created(manifest_kinds()))
     return kubectl.get_items(["get", kinds, "-n", namespace])
 
 
