@@ -17,7 +17,7 @@ from typing import TextIO
 
 from asky_scripts.cli import common as cli_common
 from asky_scripts.cli.deploy_steps import DeploySteps
-from asky_scripts.cli.error_handler import quiet_when_output_closed, run_reported
+from asky_scripts.cli.error_handler import ReportsEndings
 from asky_scripts.cli.report import DeployJsonReport, DeployTextReport
 from asky_scripts.cluster.kubectl import OLDEST_KUBECTL_MINOR
 from asky_scripts.errors import UsageError
@@ -108,14 +108,10 @@ def main(
     env = os.environ if environ is None else environ
     started = time.monotonic()
 
-    def parsed_and_run() -> int:
-        args = cli_common.parse(build_parser(), argv, err)
-        if isinstance(args, int):
-            return args
+    def steps_of(args: argparse.Namespace) -> tuple[ReportsEndings, cli_common.Steps]:
         report = cli_common.choose_report(
             args, out, err, env, text=DeployTextReport, json=DeployJsonReport, live=True
         )
-        steps = DeploySteps(args, report, env, started)
-        return run_reported(steps.run, report, steps.stage, started)
+        return report, DeploySteps(args, report, env, started)
 
-    return quiet_when_output_closed(parsed_and_run, out, err)
+    return cli_common.run_command(build_parser(), argv, out, err, steps_of, started)

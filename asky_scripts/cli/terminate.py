@@ -17,7 +17,7 @@ from collections.abc import Callable, Mapping
 from typing import TextIO
 
 from asky_scripts.cli import common as cli_common
-from asky_scripts.cli.error_handler import quiet_when_output_closed, run_reported
+from asky_scripts.cli.error_handler import ReportsEndings
 from asky_scripts.cli.teardown_report import TeardownJsonReport, TeardownTextReport
 from asky_scripts.errors import ExitCode, UsageError
 from asky_scripts.teardown.plan import TeardownPlan
@@ -128,21 +128,12 @@ def main(
     env = os.environ if environ is None else environ
     started = time.monotonic()
 
-    def parsed_and_run() -> int:
-        args = cli_common.parse(build_parser(), argv, err)
-        if isinstance(args, int):
-            return args
+    def steps_of(args: argparse.Namespace) -> tuple[ReportsEndings, cli_common.Steps]:
         report = cli_common.choose_report(
             args, out, err, env, text=TeardownTextReport, json=TeardownJsonReport, live=False
         )
         asks = not args.yes and in_.isatty()
-        steps = TerminateSteps(
-            args,
-            report,
-            env,
-            (lambda plan: confirm(plan, in_, err)) if asks else None,
-            started,
-        )
-        return run_reported(steps.run, report, steps.stage, started)
+        confirming = (lambda plan: confirm(plan, in_, err)) if asks else None
+        return report, TerminateSteps(args, report, env, confirming, started)
 
-    return quiet_when_output_closed(parsed_and_run, out, err)
+    return cli_common.run_command(build_parser(), argv, out, err, steps_of, started)

@@ -67,6 +67,16 @@ def namespace(**extra: Any) -> Obj:
     return {"apiVersion": "v1", "kind": "Namespace", "metadata": meta, **extra}
 
 
+def remaining(what: str, message: str) -> Obj:
+    """A True condition of the namespace controller: what it still waits for."""
+    return {
+        "type": f"Namespace{what}Remaining",
+        "status": "True",
+        "reason": f"Some{what}Remain",
+        "message": f"{message} resource instances",
+    }
+
+
 def review(resource: str, *, allowed: bool) -> Obj:
     return {
         "kind": "SelfSubjectAccessReview",
@@ -128,23 +138,7 @@ def test_a_stuck_finalizer_is_explained_when_the_wait_times_out() -> None:
     stuck = namespace(
         meta={"deletionTimestamp": "2026-11-30T05:00:00Z"},
         spec={"finalizers": ["kubernetes"]},
-        status={
-            "phase": "Terminating",
-            "conditions": [
-                {
-                    "type": "NamespaceContentRemaining",
-                    "status": "True",
-                    "reason": "SomeResourcesRemain",
-                    "message": "configmaps. has 1 resource instances",
-                },
-                {
-                    "type": "NamespaceFinalizersRemaining",
-                    "status": "True",
-                    "reason": "SomeFinalizersRemain",
-                    "message": "example.com/hold in 1 resource instances",
-                },
-            ],
-        },
+        status={"phase": "Terminating", "conditions": [remaining("Content", "configmaps. has 1")]},
     )
     held = {
         "kind": "ConfigMap",
