@@ -89,9 +89,7 @@ class DeploySteps:
         environ: Mapping[str, str],
         started: float,
     ) -> None:
-        self._args = args
-        self._report = report
-        self._environ = environ
+        self._args, self._report, self._environ = args, report, environ
         self._started = started
         self._stage = "arguments"
         self._deployer: Deployer | None = None

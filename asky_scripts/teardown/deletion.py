@@ -60,11 +60,8 @@ class Deletion:
         force_finalize: bool = False,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        self._kubectl = kubectl
-        self._plan = plan
-        self._progress = progress
-        self._timeout = timeout
-        self._force_finalize = force_finalize
+        self._kubectl, self._plan, self._progress = kubectl, plan, progress
+        self._timeout, self._force_finalize = timeout, force_finalize
         self._clock = clock
         self._deleted_at = clock()
 
