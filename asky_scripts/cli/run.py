@@ -55,7 +55,7 @@ def build_parser() -> argparse.ArgumentParser:
         "differences), 2 bad input, 3 cluster unreachable/forbidden/not ours or kubectl older "
         f"than 1.{OLDEST_KUBECTL_MINOR}, 4 timeout, 5 kubectl itself failed (a defect: please "
         "report it), "
-        "130 interrupted, 143 terminated",
+        "130 interrupted, 143 terminated, 141 output closed (piped into head)",
     )
     cli_common.add_target_arguments(
         parser, timeout_help="seconds each stage may wait (default: 300)"

@@ -31,7 +31,8 @@ def build_parser() -> cli_common.CliParser:
         "Only objects labelled app.kubernetes.io/managed-by=asky-scripts are deleted.",
         epilog="exit codes: 0 gone (or nothing to delete), 2 bad input or confirmation refused, "
         "3 cluster unreachable/forbidden/namespace not ours, 4 timeout, 5 kubectl itself "
-        "failed (a defect: please report it), 130 interrupted, 143 terminated",
+        "failed (a defect: please report it), 130 interrupted, 143 terminated, 141 output "
+        "closed (piped into head)",
     )
     cli_common.add_target_arguments(
         parser, timeout_help="seconds to wait for everything to be gone (default: 300)"

@@ -37,8 +37,9 @@ _MADE_BY = {"Deployment": ("ReplicaSet", "Pod"), "StatefulSet": ("Pod",), "Daemo
 
 def kinds_created(manifest_kinds: Iterable[str]) -> list[str]:
     """Every namespaced kind run.py creates, directly or through a controller, in the kinds
-    table's order: the manifests' own, the generated Secrets, and what their controllers make."""
-    kinds = {kind for kind in manifest_kinds if is_namespaced(kind)} | {"Secret"}
+    table's order: the manifests' own, the generated Secrets, the lock's ConfigMap, and what
+    the workload controllers make."""
+    kinds = {kind for kind in manifest_kinds if is_namespaced(kind)} | {"Secret", "ConfigMap"}
     kinds |= {made for kind in list(kinds) for made in _MADE_BY.get(kind, ())}
     return [kind for kind in KINDS if kind in kinds]
 

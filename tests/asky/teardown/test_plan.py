@@ -70,8 +70,8 @@ def test_every_namespaced_kind_run_py_creates_is_looked_for() -> None:
     assert manifest_kinds() == parsed  # the scan finds what the parser finds
     looked_for = kinds_created(manifest_kinds())
     assert created <= set(looked_for)
-    # what run.py makes without a manifest: the generated Secrets, a Deployment's children
-    assert {"Secret", "ReplicaSet", "Pod"} <= set(looked_for)
+    # what run.py makes without a manifest: the generated Secrets, the lock, a Deployment's children
+    assert {"Secret", "ConfigMap", "ReplicaSet", "Pod"} <= set(looked_for)
     assert "Namespace" not in looked_for
 
 
