@@ -2,12 +2,14 @@
 
 Everything the refusals and the plan need is read at the same time, before any write: the
 namespace and run.sh's volume (one process), everything inside the namespace, our volumes, the
-current context, and whether RBAC lets us delete what a default teardown deletes.  So the
-delete starts one kubectl round-trip after the start, not three.
+current context, and whether RBAC lets us delete what a default teardown deletes.  The lock is
+then taken one kubectl round-trip after the start, and the namespace is read again only when
+the lock was contended (task.py), instead of three rounds of reads before every delete.
 
 What is looked for inside the namespace is derived from the Asky model, not listed by hand: the
-namespaced kinds of the manifests, the generated Secrets, and what a Deployment makes
-(ReplicaSets, Pods), so a kind added to manifests/ cannot be forgotten by the teardown.
+namespaced kinds of the manifests, the generated Secrets, the lock, and what a Deployment makes
+(ReplicaSets, Pods), so a kind added to manifests/ cannot be forgotten by the teardown (a kind
+cluster/kinds.py does not know cannot be read: a test checks there is none).
 """
 
 from __future__ import annotations
@@ -29,9 +31,9 @@ from asky_scripts.teardown.plan import Found, is_ours, selector
 
 #: What a default teardown deletes: the namespace (with everything in it) and our volume.
 DEFAULT_DELETES = ("namespaces", "persistentvolumes")
+_KIND_LINE = re.compile(r"^kind:[ \t]*([A-Za-z]+)[ \t]*$", re.MULTILINE)
 #: What the workload controllers make in the namespace: a Deployment its ReplicaSets and their
 #: Pods, the others their Pods.
-_KIND_LINE = re.compile(r"^kind:[ \t]*([A-Za-z]+)[ \t]*$", re.MULTILINE)
 _MADE_BY = {"Deployment": ("ReplicaSet", "Pod"), "StatefulSet": ("Pod",), "DaemonSet": ("Pod",)}
 
 

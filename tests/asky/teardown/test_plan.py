@@ -6,6 +6,7 @@ from typing import Any
 
 import pytest
 
+from asky_scripts.cluster.kinds import KINDS
 from asky_scripts.errors import ClusterRefusedError, ExitCode
 from asky_scripts.model.manifests import DeployOptions
 from asky_scripts.model.secrets import GENERATED_SECRETS
@@ -68,6 +69,7 @@ def test_every_namespaced_kind_run_py_creates_is_looked_for() -> None:
     created = {m.kind for p in plan for m in p.manifests if m.namespaced}
     parsed = {m.kind for p in load_plan() for m in p.manifests}
     assert manifest_kinds() == parsed  # the scan finds what the parser finds
+    assert parsed <= set(KINDS)  # a kind the kinds table does not know could not be read
     looked_for = kinds_created(manifest_kinds())
     assert created <= set(looked_for)
     # what run.py makes without a manifest: the generated Secrets, the lock, a Deployment's children
