@@ -4,14 +4,12 @@ Nothing is written before the refusals (run.sh's deployment, someone else's name
 been decided from the first read, the lock included.  The lock then keeps a run.py from adding
 to the namespace while the plan shown is carried out.  When nobody held it at the first read
 and it was free, nothing can have been added since (run.py writes only while holding it), so the
-first read is the plan's; otherwise the namespace is read again under the lock.  Once the
-namespace is Terminating nothing can be added to it, so the lock is released during the wait.
+first read is the plan's; otherwise the namespace is read again under the lock.
 """
 
 from __future__ import annotations
 
 import contextlib
-import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -133,8 +131,8 @@ class TeardownTask:
             check_namespace_owner(
                 Found(request.namespace, snapshot.namespace_obj), force=request.force
             )
-        with self._locked(snapshot) as lock:
-            if lock.contended:
+        with self._locked(snapshot) as contended:
+            if contended:
                 snapshot = discover.read_again(self._kubectl, snapshot)
             found = discover.found(self._kubectl, snapshot)
             plan = self._plan(found, legacy)
@@ -149,7 +147,7 @@ class TeardownTask:
             if self._confirm is not None:
                 self.stage = "confirm"
                 self._confirm(plan)
-            deleted = self._delete_and_wait(plan, found, lock)
+            deleted = self._delete_and_wait(plan, found)
         self._progress.finished(plan, deleted, self._elapsed())
 
     def _plan(self, found: Found, legacy: RunShDeployment | None) -> TeardownPlan:
@@ -157,7 +155,7 @@ class TeardownTask:
             return plan_run_sh(found, legacy)
         return build_plan(found, keep_data=self._request.keep_data, force=self._request.force)
 
-    def _delete_and_wait(self, plan: TeardownPlan, found: Found, lock: _Held) -> int:
+    def _delete_and_wait(self, plan: TeardownPlan, found: Found) -> int:
         deletion = Deletion(
             self._kubectl,
             plan,
@@ -169,18 +167,17 @@ class TeardownTask:
         self.stage = "delete"
         refuse_unless_allowed(self._kubectl, plan, found)
         deletion.delete()
-        if any(t.kind == "Namespace" for t in plan.delete):
-            lock.release_soon()
         self.stage = "wait"
         return deletion.wait()
 
     @contextlib.contextmanager
-    def _locked(self, snapshot: discover.Snapshot) -> Iterator[_Held]:
+    def _locked(self, snapshot: discover.Snapshot) -> Iterator[bool]:
         """run.py's deploy lock, when there is a namespace to hold it and something may be
-        deleted; taken before the plan is made, so the plan shown is the plan carried out."""
+        deleted; taken before the plan is made, so the plan shown is the plan carried out.
+        Yields whether someone else held it at the first read or since (then read again)."""
         namespace = snapshot.namespace_obj
         if self._request.dry_run or namespace is None or meta(namespace).get("deletionTimestamp"):
-            yield _Held(None, contended=False)
+            yield False
             return
         self.stage = "lock"
         told: list[str] = []
@@ -197,33 +194,6 @@ class TeardownTask:
             wait=self._request.timeout,
             notify=notify,
         )
-        lock.acquire()
-        self.stage = "discover"
-        held = _Held(lock, contended=snapshot.lock_held or bool(told))
-        try:
-            yield held
-        finally:
-            held.release()
-
-
-class _Held:
-    """The lock as the task holds it: released once, either early (in the background, while
-    the namespace finalizes) or on the way out."""
-
-    def __init__(self, lock: NamespaceLock | None, *, contended: bool) -> None:
-        self._lock = lock
-        self.contended = contended
-        self._releasing: threading.Thread | None = None
-
-    def release_soon(self) -> None:
-        if self._lock is not None and self._releasing is None:
-            self._releasing = threading.Thread(target=self._lock.release, daemon=True)
-            self._releasing.start()
-
-    def release(self) -> None:
-        if self._lock is None:
-            return
-        if self._releasing is None:
-            self._lock.release()
-        else:
-            self._releasing.join()
+        with lock:
+            self.stage = "discover"
+            yield snapshot.lock_held or bool(told)

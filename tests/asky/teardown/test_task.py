@@ -159,3 +159,14 @@ def test_a_stuck_finalizer_is_explained_when_the_wait_times_out() -> None:
     assert "--force-finalize" in report.hint
     assert any("ConfigMap/held" in state for state in report.states)
     assert not [c for c in runner.commands() if c.startswith(("delete", "create -f"))]
+
+
+def test_the_namespace_is_read_again_under_the_lock_only_when_someone_held_it() -> None:
+    """A run.py writes only while holding the lock: when nobody held it at the first read and
+    it was free, that read is the plan's; otherwise what the holder added is read again."""
+    lock = {"kind": "ConfigMap", "metadata": {"name": "asky-scripts-lock", "namespace": "asky"}}
+    for contents, reads in (((), 1), ((lock,), 2)):
+        runner = cluster(ns=namespace(), contents=contents)
+        runner.on("get", "namespaces/asky", "-n", stdout=items())
+        task(runner, Recorder()).run()
+        assert runner.commands().count(f"get {LOOKED_FOR}") == reads
