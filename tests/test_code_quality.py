@@ -3,6 +3,7 @@ the README's one test command checks everything CI checks."""
 
 from __future__ import annotations
 
+import ast
 import subprocess
 import sys
 from pathlib import Path
@@ -39,3 +40,23 @@ def test_layers_contract_is_kept() -> None:
         check=False,
     )
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+LONGEST_MODULE_LINES = 300
+LONG_MODULE_REASON = "Longer than 300 lines because"
+
+
+def test_no_module_is_long_without_a_reason() -> None:
+    """A module of asky_scripts/ over 300 lines says why in its docstring, on a line starting
+    "Longer than 300 lines because": a long module is then a decision, not an accident."""
+    unexplained = []
+    for path in sorted((REPO / "asky_scripts").rglob("*.py")):
+        text = path.read_text(encoding="utf-8")
+        lines = len(text.splitlines())
+        docstring = ast.get_docstring(ast.parse(text)) or ""
+        explained = any(
+            line.strip().startswith(LONG_MODULE_REASON) for line in docstring.splitlines()
+        )
+        if lines > LONGEST_MODULE_LINES and not explained:
+            unexplained.append(f"{path.relative_to(REPO)}: {lines} lines")
+    assert not unexplained, "split these, or say why in the docstring:\n" + "\n".join(unexplained)

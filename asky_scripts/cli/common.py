@@ -8,10 +8,15 @@ means, or on which kubectl and kubeconfig they use.
 from __future__ import annotations
 
 import argparse
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import NoReturn, Protocol, TextIO, TypeVar
 
-from asky_scripts.cli.report import JsonReport, TextReport, wants_color
+from asky_scripts.cli.error_handler import (
+    ReportsEndings,
+    quiet_when_output_closed,
+    run_reported,
+)
+from asky_scripts.cli.output import JsonReport, TextReport, wants_color
 from asky_scripts.cluster.connection import check_kubeconfig
 from asky_scripts.cluster.kubectl import Kubectl, RetryNotice
 from asky_scripts.cluster.programs import find_kubectl
@@ -90,6 +95,34 @@ def parse(
         return int(ExitCode.BAD_INPUT)
     except SystemExit as exc:  # --help
         return int(exc.code or 0)
+
+
+class Steps(Protocol):
+    """A command's work once its flags are parsed: ``stage()`` names the step running."""
+
+    def run(self) -> int: ...
+
+    def stage(self) -> str: ...
+
+
+def run_command(
+    parser: argparse.ArgumentParser,
+    argv: list[str] | None,
+    out: TextIO,
+    err: TextIO,
+    steps_of: Callable[[argparse.Namespace], tuple[ReportsEndings, Steps]],
+    started: float,
+) -> int:
+    """Every main(): parse, choose the report and the steps, run them; error_handler.py ends it."""
+
+    def parsed_and_run() -> int:
+        args = parse(parser, argv, err)
+        if isinstance(args, int):
+            return args
+        report, steps = steps_of(args)
+        return run_reported(steps.run, report, steps.stage, started)
+
+    return quiet_when_output_closed(parsed_and_run, out, err)
 
 
 def choose_report(

@@ -1,34 +1,15 @@
-"""Turns the engine's progress and the final outcome into text for people or JSON lines for tools.
+"""run.py's output: the shared reports of output.py plus the lines only a deploy has.
 
-Text: one line per stage with its elapsed time; on a terminal also one live line showing the
-resource being waited for; colour only on a terminal and never with NO_COLOR.  JSON: one object
-per line, one per stage or resource change, so CI can follow a deploy without parsing prose.
+Text: on a terminal, one live line showing the resource being waited for; the summary table
+and the gateway's address at the end.  JSON: one line per resource change, the diff, the
+dry run's objects and the summary.
 """
 
 from __future__ import annotations
 
-import json
-import threading
-import time
-from collections.abc import Mapping
-from typing import Any, TextIO
-
-from asky_scripts.cluster.kubectl import RetryNotice
-from asky_scripts.cluster.kubectl_errors import KubectlError, KubectlFailedError
+from asky_scripts.cli.output import GREEN, YELLOW, JsonReport, TextReport
 from asky_scripts.deploy.summary import Summary
-from asky_scripts.errors import AskyError, FailureReport
 from asky_scripts.readiness.verdict import Failed, Ready, Verdict, Waiting
-
-GREEN, RED, YELLOW, DIM, RESET = "\033[32m", "\033[31m", "\033[33m", "\033[2m", "\033[0m"
-
-
-def wants_color(stream: TextIO, environ: Mapping[str, str]) -> bool:
-    """Colour only for a terminal, and never when NO_COLOR is set (no-color.org) or TERM=dumb."""
-    return stream.isatty() and not environ.get("NO_COLOR") and environ.get("TERM") != "dumb"
-
-
-def _command_line(argv: tuple[str, ...]) -> str:
-    return "kubectl " + " ".join(a for a in argv if not a.startswith("--request-timeout"))
 
 
 def _state(verdict: Verdict) -> tuple[str, str]:
@@ -39,47 +20,8 @@ def _state(verdict: Verdict) -> tuple[str, str]:
     return "failed", verdict.cause
 
 
-class TextReport:
-    """Human output; the failure report goes to stderr so stdout stays the progress log."""
-
-    #: The heading of FailureReport.states: containers for a deploy, objects for a teardown.
-    states_title = "containers"
-
-    def __init__(
-        self, out: TextIO, err: TextIO, *, color: bool, live: bool, verbosity: int
-    ) -> None:
-        self._out, self._err = out, err
-        self._color, self._live, self._verbosity = color, live, verbosity
-        self._live_shown = False
-        # The lock's renewal thread reports its kubectl commands too: one line at a time.
-        self._mutex = threading.Lock()
-        encoding = (getattr(out, "encoding", None) or "").lower()
-        self._ok, self._bad = ("✓", "✗") if "utf" in encoding else ("ok", "FAILED")
-
-    def _paint(self, code: str, text: str) -> str:
-        return f"{code}{text}{RESET}" if self._color else text
-
-    def _clear_live(self) -> None:
-        if self._live_shown:
-            self._out.write("\r\033[K")
-            self._live_shown = False
-
-    def _line(self, text: str, stream: TextIO | None = None) -> None:
-        with self._mutex:
-            self._clear_live()
-            print(text, file=stream or self._out, flush=True)
-
-    def stage_started(self, stage: str) -> None:
-        if self._live:
-            self._clear_live()
-            self._out.write(self._paint(DIM, f"… {stage}"))
-            self._out.flush()
-            self._live_shown = True
-
-    def stage_done(self, stage: str, elapsed: float, detail: str) -> None:
-        if self._verbosity >= 0:
-            mark = self._paint(GREEN, self._ok)
-            self._line(f"{mark} {stage:<14} {elapsed:6.2f}s  {detail}".rstrip())
+class DeployTextReport(TextReport):
+    """Text for people: a line per stage, the resource waited for, the summary table."""
 
     def resource(self, stage: str, kind: str, name: str, verdict: Verdict) -> None:
         state, detail = _state(verdict)
@@ -87,31 +29,9 @@ class TextReport:
         if isinstance(verdict, Waiting) and verdict.warning:
             self._line(self._paint(YELLOW, f"  warning: {name}: {verdict.warning}"))
         if self._live and not isinstance(verdict, Failed):
-            self._clear_live()
-            self._out.write(self._paint(DIM, text[:150]))
-            self._out.flush()
-            self._live_shown = True
+            self._show_live(text[:150])
         elif self._verbosity > 0:
             self._line(text)
-
-    def note(self, stage: str, message: str, *, warning: bool = False) -> None:
-        if warning:
-            self._line(self._paint(YELLOW, f"  warning: {message}"), self._err)
-        elif self._verbosity >= 0:
-            self._line(f"  {message}")
-
-    def command(self, argv: tuple[str, ...]) -> None:
-        if self._verbosity > 0:
-            self._line(f"  $ {_command_line(argv)}", self._err)
-
-    def retry(self, notice: RetryNotice) -> None:
-        if self._verbosity > 0:
-            self._line(
-                f"  retry {notice.attempt}: {_command_line(notice.argv)[:100]}: "
-                f"{notice.error.message.splitlines()[0] if notice.error.message else ''} "
-                f"(again in {notice.delay:.1f}s)",
-                self._err,
-            )
 
     def diff(self, text: str, changed: bool) -> None:
         if text:
@@ -124,106 +44,38 @@ class TextReport:
             self._line(f"  {stage}: {', '.join(objects) or '-'}")
 
     def summary(self, summary: Summary, elapsed: float) -> None:
+        ready = f"asky is ready in namespace {summary.namespace} ({elapsed:.1f}s)"
         if self._verbosity < 0:
-            self._line(f"asky is ready in namespace {summary.namespace} ({elapsed:.1f}s)")
+            self._line(ready)
             return
         rows = [("NAME", "READY", "TYPE", "PORTS")] + [
             (r.name, r.ready, r.service_type, r.ports) for r in summary.rows
         ]
         widths = [max(len(row[i]) for row in rows) for i in range(4)]
         for row in rows:
-            self._line(
-                "  "
-                + "  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip()
-            )
+            cells = (cell.ljust(w) for cell, w in zip(row, widths, strict=True))
+            self._line("  " + "  ".join(cells).rstrip())
         if summary.load_balancer_pending:
+            via = (
+                f"; meanwhile via the node port: {summary.gateway_url}"
+                if summary.gateway_url
+                else ""
+            )
             self._line(
                 self._paint(
                     YELLOW,
                     "gateway: LoadBalancer external address pending (on minikube, run "
-                    "`minikube tunnel` in another terminal)"
-                    + (
-                        f"; meanwhile via the node port: {summary.gateway_url}"
-                        if summary.gateway_url
-                        else ""
-                    ),
+                    "`minikube tunnel` in another terminal)" + via,
                 )
             )
         elif summary.gateway_url:
             self._line(f"gateway: {summary.gateway_url}")
         self._line(f"on minikube: {summary.minikube_hint}")
-        self._line(
-            self._paint(GREEN, f"asky is ready in namespace {summary.namespace} ({elapsed:.1f}s)")
-        )
-
-    def failure(self, error: AskyError, stage: str, elapsed: float) -> None:
-        self._line(self._paint(RED, f"{self._bad} {stage:<14} {elapsed:6.2f}s"), self._err)
-        self._line(self._paint(RED, f"error: {error.message}"), self._err)
-        for report in error.reports:
-            for line in format_report(
-                report, already_said=(error.message, error.hint), states_title=self.states_title
-            ):
-                self._line(line, self._err)
-        if error.hint:
-            self._line(f"hint: {error.hint}", self._err)
-        # kubectl's own failure is always shown with its command: the user is asked to report it.
-        if isinstance(error, KubectlFailedError) or (
-            isinstance(error, KubectlError) and self._verbosity > 0
-        ):
-            self._line(f"  command: kubectl {' '.join(error.argv)}", self._err)
-
-    def interrupted(self, stage: str, exit_code: int) -> None:
-        self._line(f"interrupted during stage {stage}; run again to continue", self._err)
+        self._line(self._paint(GREEN, ready))
 
 
-def format_report(
-    report: FailureReport,
-    already_said: tuple[str, str] = ("", ""),
-    states_title: str = "containers",
-) -> list[str]:
-    """The evidence block; the cause and fix are left out when the error line already said them."""
-    message, hint = already_said
-    lines = [
-        f"{report.subject}:" if report.cause in message else f"{report.subject}: {report.cause}"
-    ]
-    for title, items in (
-        ("conditions", report.conditions),
-        (states_title, report.states),
-        ("warning events", report.events),
-    ):
-        if items:
-            lines.append(f"  {title}:")
-            lines.extend(f"    {item}" for item in items)
-    for title, text in report.logs:
-        lines.append(f"  log {title}:")
-        lines.extend(f"    | {line}" for line in text.splitlines())
-    if report.hint and report.hint != hint:
-        lines.append(f"  fix: {report.hint}")
-    return lines
-
-
-class JsonReport:
-    """One JSON object per line on stdout; ``event`` says which kind of line it is."""
-
-    def __init__(self, out: TextIO, *, verbosity: int) -> None:
-        self._out = out
-        self._verbosity = verbosity
-        self._mutex = threading.Lock()
-
-    def _emit(self, event: str, **fields: Any) -> None:
-        record = {"event": event, "time": round(time.time(), 3), **fields}
-        with self._mutex:
-            print(json.dumps(record, sort_keys=False), file=self._out, flush=True)
-
-    def command(self, argv: tuple[str, ...]) -> None:
-        if self._verbosity > 0:
-            self._emit("command", argv=["kubectl", *argv])
-
-    def stage_started(self, stage: str) -> None:
-        self._emit("stage", stage=stage, status="started")
-
-    def stage_done(self, stage: str, elapsed: float, detail: str) -> None:
-        self._emit("stage", stage=stage, status="done", elapsed=round(elapsed, 3), detail=detail)
+class DeployJsonReport(JsonReport):
+    """One JSON object per line on stdout, like the teardown's ``--output json``."""
 
     def resource(self, stage: str, kind: str, name: str, verdict: Verdict) -> None:
         state, detail = _state(verdict)
@@ -232,18 +84,6 @@ class JsonReport:
         )
         self._emit(
             "resource", stage=stage, kind=kind, name=name, status=state, detail=detail, **extra
-        )
-
-    def note(self, stage: str, message: str, *, warning: bool = False) -> None:
-        self._emit("note", stage=stage, level="warning" if warning else "info", message=message)
-
-    def retry(self, notice: RetryNotice) -> None:
-        self._emit(
-            "retry",
-            attempt=notice.attempt,
-            delay=round(notice.delay, 3),
-            argv=list(notice.argv),
-            error=notice.error.message,
         )
 
     def diff(self, text: str, changed: bool) -> None:
@@ -261,31 +101,4 @@ class JsonReport:
             gateway_url=summary.gateway_url,
             load_balancer_pending=summary.load_balancer_pending,
             minikube_hint=summary.minikube_hint,
-        )
-
-    def failure(self, error: AskyError, stage: str, elapsed: float) -> None:
-        self._emit(
-            "failure",
-            stage=stage,
-            elapsed=round(elapsed, 3),
-            exit_code=int(error.exit_code),
-            message=error.message,
-            hint=error.hint,
-            **(
-                {"command": ["kubectl", *error.argv]}
-                if isinstance(error, KubectlFailedError)
-                else {}
-            ),
-            reports=[
-                {**vars(r), "logs": [{"title": t, "text": x} for t, x in r.logs]}
-                for r in error.reports
-            ],
-        )
-
-    def interrupted(self, stage: str, exit_code: int) -> None:
-        self._emit(
-            "interrupted",
-            stage=stage,
-            exit_code=exit_code,
-            message=f"interrupted during stage {stage}; run again to continue",
         )

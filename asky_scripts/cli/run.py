@@ -1,7 +1,8 @@
-"""``python run.py``: the command line of the staged deploy, and the only layer that prints.
+"""``python run.py``: the command line of the staged deploy.
 
 With no arguments it does what run.sh did (namespace asky, current kube context, same stage
 order) but returns 0 only when everything is really serving.  Exit codes: see ExitCode.
+Parse, choose the report, run the steps (deploy_steps.py); error_handler.py says how it ended.
 """
 
 from __future__ import annotations
@@ -11,37 +12,16 @@ import os
 import sys
 import time
 from collections.abc import Mapping
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TextIO
 
 from asky_scripts.cli import common as cli_common
-from asky_scripts.cli.interrupts import interrupted_exit_code, sigterm_raises
-from asky_scripts.cli.report import JsonReport, TextReport
-from asky_scripts.cluster.connection import versions
-from asky_scripts.cluster.kinds import KINDS, resource
-from asky_scripts.cluster.kubectl import Kubectl
-from asky_scripts.cluster.kubectl_errors import KubectlError
+from asky_scripts.cli.deploy_steps import DeploySteps
+from asky_scripts.cli.error_handler import ReportsEndings
+from asky_scripts.cli.report import DeployJsonReport, DeployTextReport
 from asky_scripts.cluster.versions import OLDEST_KUBECTL_MINOR
-from asky_scripts.deploy import adoption_plan, volume_rebind
-from asky_scripts.deploy.preflight import run_preflight
-from asky_scripts.deploy.progress import Progress
-from asky_scripts.deploy.task import Deployer, read_nodes
-from asky_scripts.errors import AskyError, ExitCode, Interrupted, UsageError
-from asky_scripts.model import run_sh
-from asky_scripts.model.manifests import (
-    DATABASE,
-    GATEWAY_TYPES,
-    MANIFESTS_DIR,
-    DeployOptions,
-    check_image_reference,
-)
-from asky_scripts.model.stages import (
-    PlannedStage,
-    for_deploy,
-    load_plan,
-    volume_host_path,
-)
+from asky_scripts.errors import UsageError
+from asky_scripts.model.manifests import GATEWAY_TYPES, MANIFESTS_DIR, check_image_reference
 
 
 def _pair(text: str) -> tuple[str, str]:
@@ -75,7 +55,7 @@ def build_parser() -> argparse.ArgumentParser:
         "differences), 2 bad input, 3 cluster unreachable/forbidden/not ours or kubectl older "
         f"than 1.{OLDEST_KUBECTL_MINOR}, 4 timeout, 5 kubectl itself failed (a defect: please "
         "report it), "
-        "130 interrupted, 143 terminated",
+        "130 interrupted, 143 terminated, 141 output closed (piped into head)",
     )
     cli_common.add_target_arguments(
         parser, timeout_help="seconds each stage may wait (default: 300)"
@@ -117,59 +97,6 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _options(args: argparse.Namespace) -> DeployOptions:
-    for flag, pairs in (("--replicas", args.replicas), ("--set-image", args.set_image)):
-        names = [name for name, _ in pairs]
-        repeated = sorted({n for n in names if names.count(n) > 1})
-        if repeated:
-            raise UsageError(f"{flag} given twice for {', '.join(repeated)}")
-    return DeployOptions(
-        namespace=args.namespace,
-        replicas=dict(args.replicas),
-        images=dict(args.set_image),
-        storage_class=args.storage_class,
-        gateway_type=args.gateway_type,
-    )
-
-
-def _database_image(plan: list[PlannedStage]) -> str:
-    for planned in plan:
-        for m in planned.manifests:
-            if m.kind == "Deployment" and m.name == DATABASE:
-                containers = m.obj["spec"]["template"]["spec"]["containers"]
-                return str(containers[0].get("image", ""))
-    return ""
-
-
-def _adoption(
-    kubectl: Kubectl,
-    args: argparse.Namespace,
-    options: DeployOptions,
-    plan: list[PlannedStage],
-    report: Progress,
-) -> adoption_plan.AdoptionPlan:
-    """Whether run.sh's deployment is there to adopt (or refused without --adopt), and the
-    database layout an earlier adoption recorded on our volume (kept on every later run)."""
-    try:
-        with ThreadPoolExecutor(max_workers=1) as pool:
-            ours = pool.submit(volume_rebind.read_volume, kubectl, options)
-            found = run_sh.read(kubectl, options.namespace)
-            our_volume = ours.result()
-    except KubectlError:
-        versions(kubectl)  # a binary that is not kubectl, or a wrong context, says so first
-        raise
-    return adoption_plan.plan(
-        kubectl,
-        options,
-        found,
-        our_volume,
-        adopt=args.adopt,
-        our_postgres_image=_database_image(plan),
-        timeout=args.timeout,
-        notify=report.note,
-    )
-
-
 def main(
     argv: list[str] | None = None,
     *,
@@ -180,93 +107,11 @@ def main(
     out, err = stdout or sys.stdout, stderr or sys.stderr
     env = os.environ if environ is None else environ
     started = time.monotonic()
-    stage = "arguments"
-    args = cli_common.parse(build_parser(), argv, err)
-    if isinstance(args, int):
-        return args
-    report = cli_common.choose_report(
-        args, out, err, env, text=TextReport, json=JsonReport, live=True
-    )
-    deployer: Deployer | None = None
-    try:
-        with sigterm_raises():
-            options = _options(args)
-            stage = "preflight"
-            report.stage_started("preflight")
-            loaded = load_plan(args.manifests)
-            plan = for_deploy(loaded, options)
-            kubectl = cli_common.connect(args, env, report)
-            taking_over = _adoption(kubectl, args, options, plan, report)
-            if taking_over.options != options:
-                options = taking_over.options
-                plan = for_deploy(loaded, options)
-            namespaced = sorted(
-                {
-                    resource(m.kind)
-                    for planned in plan
-                    for m in planned.manifests
-                    if m.namespaced and m.kind in KINDS
-                }
-            )
-            # The nodes are read once, beside the preflight checks that do not need them.
-            with ThreadPoolExecutor(max_workers=1) as pool:
-                nodes = pool.submit(read_nodes, kubectl)
-                facts = run_preflight(
-                    kubectl,
-                    options,
-                    args.context,
-                    namespaced,
-                    volume_host_path(plan),
-                    env,
-                    plan=plan,
-                    nodes=nodes.result,
-                    adopting=taking_over.adoption is not None,
-                )
-            for warning in facts.warnings:
-                report.note("preflight", warning, warning=True)
-            directory = facts.host_directory
-            if directory is not None and directory.minikube_profile is None:
-                report.note("preflight", directory.requirement())
-            deployer = Deployer(
-                kubectl,
-                plan,
-                options,
-                facts,
-                report,
-                timeout=args.timeout,
-                force_conflicts=args.force_conflicts,
-                environ=env,
-                nodes=nodes.result(),
-                adoption=taking_over.adoption,
-            )
-            deployer.validate()
-            objects = sum(len(p.manifests) for p in plan)
-            report.stage_done(
-                "preflight",
-                time.monotonic() - started,
-                f"kubectl {facts.client_version}, server {facts.server_version}, "
-                f"context {facts.context}, {objects} objects validated",
-            )
-            if args.diff:
-                changed, text = deployer.diff()
-                report.diff(text, changed)
-                return int(ExitCode.WORKLOAD_FAILED if changed else ExitCode.OK)
-            if args.dry_run:
-                report.dry_run(
-                    [(p.stage.name, [f"{m.kind}/{m.name}" for m in p.manifests]) for p in plan]
-                )
-                return int(ExitCode.OK)
-            deployer.deploy()
-            stage = "summary"
-            summary = deployer.summary()
-            report.summary(summary, time.monotonic() - started)
-            return int(ExitCode.OK)
-    except AskyError as exc:
-        where = deployer.current_stage if deployer else stage
-        report.failure(exc, where, time.monotonic() - started)
-        return int(exc.exit_code)
-    except (KeyboardInterrupt, Interrupted) as exc:
-        where = deployer.current_stage if deployer else stage
-        code = interrupted_exit_code(exc)
-        report.interrupted(where, int(code))
-        return int(code)
+
+    def steps_of(args: argparse.Namespace) -> tuple[ReportsEndings, cli_common.Steps]:
+        report = cli_common.choose_report(
+            args, out, err, env, text=DeployTextReport, json=DeployJsonReport, live=True
+        )
+        return report, DeploySteps(args, report, env, started)
+
+    return cli_common.run_command(build_parser(), argv, out, err, steps_of, started)

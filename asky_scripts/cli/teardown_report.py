@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import textwrap
 
-from asky_scripts.cli.report import GREEN, YELLOW, JsonReport, TextReport, format_report
+from asky_scripts.cli.output import GREEN, YELLOW, JsonReport, TextReport, format_report
 from asky_scripts.errors import FailureReport
 from asky_scripts.teardown.plan import Target, TeardownPlan
 

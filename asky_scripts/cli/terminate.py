@@ -3,35 +3,25 @@
 With no arguments it does what terminate.sh did (namespace asky and its volume, current kube
 context), but only to objects carrying run.py's labels, after a typed confirmation when a person
 is at a terminal, and it returns only when everything is really gone.  Exit codes: see ExitCode.
+Parse, choose the report, run the teardown task (teardown/task.py); error_handler.py says how it
+ended.
 """
 
 from __future__ import annotations
 
-import contextlib
+import argparse
 import os
 import sys
 import time
-from collections.abc import Mapping
-from concurrent.futures import ThreadPoolExecutor
-from typing import Any, TextIO
+from collections.abc import Callable, Mapping
+from typing import TextIO
 
 from asky_scripts.cli import common as cli_common
-from asky_scripts.cli.interrupts import interrupted_exit_code, sigterm_raises
+from asky_scripts.cli.error_handler import ReportsEndings
 from asky_scripts.cli.teardown_report import TeardownJsonReport, TeardownTextReport
-from asky_scripts.cluster.connection import current_context
-from asky_scripts.cluster.lock import NamespaceLock
-from asky_scripts.errors import AskyError, ExitCode, Interrupted, UsageError
-from asky_scripts.model import run_sh
-from asky_scripts.model.ownership import is_ours, owner_labels
-from asky_scripts.teardown.plan import (
-    Found,
-    TeardownPlan,
-    build_plan,
-    check_namespace_owner,
-    check_run_sh,
-    plan_run_sh,
-)
-from asky_scripts.teardown.task import Teardown, discover, read_namespace, refuse_unless_allowed
+from asky_scripts.errors import ExitCode, UsageError
+from asky_scripts.teardown.plan import TeardownPlan
+from asky_scripts.teardown.task import TeardownRequest, TeardownTask
 
 
 def build_parser() -> cli_common.CliParser:
@@ -41,7 +31,8 @@ def build_parser() -> cli_common.CliParser:
         "Only objects labelled app.kubernetes.io/managed-by=asky-scripts are deleted.",
         epilog="exit codes: 0 gone (or nothing to delete), 2 bad input or confirmation refused, "
         "3 cluster unreachable/forbidden/namespace not ours, 4 timeout, 5 kubectl itself "
-        "failed (a defect: please report it), 130 interrupted, 143 terminated",
+        "failed (a defect: please report it), 130 interrupted, 143 terminated, 141 output "
+        "closed (piped into head)",
     )
     cli_common.add_target_arguments(
         parser, timeout_help="seconds to wait for everything to be gone (default: 300)"
@@ -74,25 +65,6 @@ def build_parser() -> cli_common.CliParser:
     return parser
 
 
-def _discovered(found: Found) -> str:
-    ns = found.namespace_obj
-    if ns is None:
-        state = "absent"
-    elif (ns.get("metadata") or {}).get("deletionTimestamp"):
-        state = "Terminating"
-    elif is_ours(ns, found.namespace):
-        state = "created by asky-scripts"
-    else:
-        state = "NOT created by asky-scripts"
-    volumes = len(found.volumes)
-    return f"namespace {found.namespace} {state}, {volumes} volume{'s' * (volumes != 1)} of ours"
-
-
-def _lockable(namespace: dict[str, Any] | None) -> bool:
-    """The namespace can hold run.py's deploy lock: it exists and is not being deleted."""
-    return namespace is not None and not (namespace.get("metadata") or {}).get("deletionTimestamp")
-
-
 def confirm(plan: TeardownPlan, stdin: TextIO, prompt_to: TextIO) -> None:
     """A person at a terminal types the namespace name, as for deleting a GitHub repository."""
     what = "everything listed above except what is kept" if plan.keep_data else "it"
@@ -106,6 +78,45 @@ def confirm(plan: TeardownPlan, stdin: TextIO, prompt_to: TextIO) -> None:
         )
 
 
+class TerminateSteps:
+    """One terminate.py run: reach the cluster, then the teardown task's phases."""
+
+    def __init__(
+        self,
+        args: argparse.Namespace,
+        report: TeardownTextReport | TeardownJsonReport,
+        environ: Mapping[str, str],
+        confirm: Callable[[TeardownPlan], None] | None,
+        started: float,
+    ) -> None:
+        self._args, self._report, self._environ = args, report, environ
+        self._confirm, self._started = confirm, started
+        self._task: TeardownTask | None = None
+
+    def stage(self) -> str:
+        return self._task.stage if self._task else "discover"
+
+    def run(self) -> int:
+        args = self._args
+        self._report.stage_started("discover")
+        kubectl = cli_common.connect(args, self._environ, self._report)
+        request = TeardownRequest(
+            namespace=args.namespace,
+            context=args.context,
+            timeout=args.timeout,
+            keep_data=args.keep_data,
+            dry_run=args.dry_run,
+            force=args.force,
+            run_sh=args.run_sh,
+            force_finalize=args.force_finalize,
+        )
+        self._task = TeardownTask(
+            kubectl, request, self._report, confirm=self._confirm, started=self._started
+        )
+        self._task.run()
+        return int(ExitCode.OK)
+
+
 def main(
     argv: list[str] | None = None,
     *,
@@ -117,79 +128,13 @@ def main(
     out, err, in_ = stdout or sys.stdout, stderr or sys.stderr, stdin or sys.stdin
     env = os.environ if environ is None else environ
     started = time.monotonic()
-    args = cli_common.parse(build_parser(), argv, err)
-    if isinstance(args, int):
-        return args
-    report = cli_common.choose_report(
-        args, out, err, env, text=TeardownTextReport, json=TeardownJsonReport, live=False
-    )
-    stage = "discover"
-    try:
-        with sigterm_raises():
-            report.stage_started(stage)
-            kubectl = cli_common.connect(args, env, report)
-            with ThreadPoolExecutor(max_workers=2) as pool:
-                named = pool.submit(current_context, kubectl, args.context)
-                by_run_sh = pool.submit(run_sh.read, kubectl, args.namespace)
-                namespace_obj = read_namespace(kubectl, args.namespace)
-                context = named.result()
-                legacy = by_run_sh.result()
-            # run.sh's deployment, and someone else's namespace, are refused before anything
-            # is written, the lock included.
-            check_run_sh(legacy, run_sh=args.run_sh, keep_data=args.keep_data)
-            if legacy is None:
-                check_namespace_owner(Found(args.namespace, namespace_obj), force=args.force)
-            with contextlib.ExitStack() as held:
-                if not args.dry_run and _lockable(namespace_obj):
-                    # Taken before the rest is read, so the plan shown is the plan carried out
-                    # even if a run.py was just adding to the namespace.
-                    stage = "lock"
-                    held.enter_context(
-                        NamespaceLock(
-                            kubectl,
-                            args.namespace,
-                            labels=owner_labels(args.namespace),
-                            command="terminate.py",
-                            wait=args.timeout,
-                            notify=lambda message: report.note("lock", message),
-                        )
-                    )
-                    stage = "discover"
-                found = discover(kubectl, args.namespace, namespace_obj)
-                plan = (
-                    plan_run_sh(found, legacy)
-                    if legacy is not None
-                    else build_plan(found, keep_data=args.keep_data, force=args.force)
-                )
-                report.stage_done(stage, time.monotonic() - started, _discovered(found))
-                if plan.nothing_to_do:
-                    report.nothing_left(plan, context)
-                    return int(ExitCode.OK)
-                report.plan(plan, context)
-                if args.dry_run:
-                    report.dry_run_done()
-                    return int(ExitCode.OK)
-                if not args.yes and in_.isatty():
-                    stage = "confirm"
-                    confirm(plan, in_, err)
-                teardown = Teardown(
-                    kubectl,
-                    plan,
-                    report,
-                    timeout=args.timeout,
-                    force_finalize=args.force_finalize,
-                )
-                stage = "delete"
-                refuse_unless_allowed(kubectl, plan, found)
-                teardown.delete()
-                stage = "wait"
-                deleted = teardown.wait()
-            report.finished(plan, deleted, time.monotonic() - started)
-            return int(ExitCode.OK)
-    except AskyError as exc:
-        report.failure(exc, stage, time.monotonic() - started)
-        return int(exc.exit_code)
-    except (KeyboardInterrupt, Interrupted) as exc:
-        code = interrupted_exit_code(exc)
-        report.interrupted(stage, int(code))
-        return int(code)
+
+    def steps_of(args: argparse.Namespace) -> tuple[ReportsEndings, cli_common.Steps]:
+        report = cli_common.choose_report(
+            args, out, err, env, text=TeardownTextReport, json=TeardownJsonReport, live=False
+        )
+        asks = not args.yes and in_.isatty()
+        confirming = (lambda plan: confirm(plan, in_, err)) if asks else None
+        return report, TerminateSteps(args, report, env, confirming, started)
+
+    return cli_common.run_command(build_parser(), argv, out, err, steps_of, started)

@@ -11,11 +11,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
-from typing import Any
 
+from asky_scripts.cluster.objects import Obj, kind_of, meta, name_of, spec, status
 from asky_scripts.errors import FailureReport
-
-Obj = dict[str, Any]
 
 PVC_PROTECTION = "kubernetes.io/pvc-protection"
 PV_PROTECTION = "kubernetes.io/pv-protection"
@@ -30,20 +28,15 @@ _NAMESPACE_CONDITIONS = (
 _REMAINING = re.compile(r"([a-z0-9][a-z0-9.-]*?)\.? has \d+ resource instances")
 
 
-def _meta(obj: Obj) -> Obj:
-    meta: Obj = obj.get("metadata") or {}
-    return meta
-
-
 def _ref(obj: Obj) -> str:
-    return f"{obj.get('kind')}/{_meta(obj).get('name')}"
+    return f"{kind_of(obj)}/{name_of(obj)}"
 
 
 def finalizers_of(obj: Obj) -> list[str]:
     """Object finalizers, and for a namespace also its spec finalizers (``kubernetes``)."""
-    found = list(_meta(obj).get("finalizers") or [])
-    if obj.get("kind") == "Namespace":
-        found += list((obj.get("spec") or {}).get("finalizers") or [])
+    found = list(meta(obj).get("finalizers") or [])
+    if kind_of(obj) == "Namespace":
+        found += list(spec(obj).get("finalizers") or [])
     return found
 
 
@@ -60,7 +53,7 @@ def custom_finalizers(objects: Iterable[Obj]) -> list[str]:
 
 
 def _true_conditions(namespace: Obj) -> list[Obj]:
-    conditions = (namespace.get("status") or {}).get("conditions") or []
+    conditions = status(namespace).get("conditions") or []
     return [
         c
         for c in conditions
@@ -78,7 +71,7 @@ def remaining_resources(namespace: Obj) -> list[str]:
 
 
 def claims_of(pod: Obj) -> list[str]:
-    volumes = (pod.get("spec") or {}).get("volumes") or []
+    volumes = spec(pod).get("volumes") or []
     return [
         str(v["persistentVolumeClaim"].get("claimName"))
         for v in volumes
@@ -89,25 +82,25 @@ def claims_of(pod: Obj) -> list[str]:
 def _state(obj: Obj) -> str:
     """One line: the object, whether it is Terminating, and what still holds it."""
     parts: list[str] = []
-    meta = _meta(obj)
-    if meta.get("deletionTimestamp"):
-        text = f"Terminating since {meta['deletionTimestamp']}"
-        if obj.get("kind") == "Pod" and meta.get("deletionGracePeriodSeconds") is not None:
-            text += f" (grace period {meta['deletionGracePeriodSeconds']}s)"
+    found = meta(obj)
+    if found.get("deletionTimestamp"):
+        text = f"Terminating since {found['deletionTimestamp']}"
+        if kind_of(obj) == "Pod" and found.get("deletionGracePeriodSeconds") is not None:
+            text += f" (grace period {found['deletionGracePeriodSeconds']}s)"
         parts.append(text)
     else:
         parts.append("not deleted yet")
     finalizers = finalizers_of(obj)
     if finalizers:
         parts.append(f"finalizers {', '.join(finalizers)}")
-    claims = claims_of(obj) if obj.get("kind") == "Pod" else []
+    claims = claims_of(obj) if kind_of(obj) == "Pod" else []
     if claims:
         parts.append(f"mounts claim {', '.join(claims)}")
     return f"{_ref(obj)}: " + "; ".join(parts)
 
 
 def _pods_mounting(claim: Obj, pods: Sequence[Obj]) -> list[Obj]:
-    name = _meta(claim).get("name")
+    name = meta(claim).get("name")
     return [p for p in pods if name in claims_of(p)]
 
 
@@ -131,8 +124,8 @@ _POD_HINT = (
 def _explain_namespace(namespace: Obj, evidence: Sequence[Obj]) -> FailureReport:
     conditions = _true_conditions(namespace)
     kinds = {c.get("type") for c in conditions}
-    inside = [o for o in evidence if o.get("kind") != "Namespace"]
-    pods = [o for o in inside if o.get("kind") == "Pod"]
+    inside = [o for o in evidence if kind_of(o) != "Namespace"]
+    pods = [o for o in inside if kind_of(o) == "Pod"]
     custom = _finalizer_hint(inside)
     if "NamespaceDeletionDiscoveryFailure" in kinds:
         cause = "Terminating: the namespace controller cannot list every API of the cluster"
@@ -146,7 +139,7 @@ def _explain_namespace(namespace: Obj, evidence: Sequence[Obj]) -> FailureReport
     elif "NamespaceContentRemaining" in kinds or inside:
         cause = "Terminating: its content is still being deleted"
         hint = ""
-    elif _meta(namespace).get("deletionTimestamp"):
+    elif meta(namespace).get("deletionTimestamp"):
         cause = "Terminating: waiting for the namespace controller to finalize it"
         hint = "if it never finishes, run again with --force-finalize"
     else:
@@ -167,14 +160,14 @@ def _explain_claim(claim: Obj, pods: Sequence[Obj]) -> FailureReport:
     users = _pods_mounting(claim, pods)
     finalizers = finalizers_of(claim)
     if users and PVC_PROTECTION in finalizers:
-        names = ", ".join(_meta(p).get("name", "") for p in users)
+        names = ", ".join(meta(p).get("name", "") for p in users)
         cause = f"still mounted by pod {names}; {PVC_PROTECTION} keeps it until they are gone"
         hint = _POD_HINT
     elif finalizers:
         cause = f"waiting for finalizers {', '.join(finalizers)}"
         hint = _finalizer_hint([claim])
     else:
-        cause = "not deleted yet" if not _meta(claim).get("deletionTimestamp") else "Terminating"
+        cause = "not deleted yet" if not meta(claim).get("deletionTimestamp") else "Terminating"
         hint = ""
     return FailureReport(
         subject=_ref(claim),
@@ -185,10 +178,10 @@ def _explain_claim(claim: Obj, pods: Sequence[Obj]) -> FailureReport:
 
 
 def _explain_volume(volume: Obj) -> FailureReport:
-    spec = volume.get("spec") or {}
-    phase = (volume.get("status") or {}).get("phase") or "unknown"
-    policy = spec.get("persistentVolumeReclaimPolicy") or "Delete"
-    ref = spec.get("claimRef") or {}
+    volume_spec = spec(volume)
+    phase = status(volume).get("phase") or "unknown"
+    policy = volume_spec.get("persistentVolumeReclaimPolicy") or "Delete"
+    ref = volume_spec.get("claimRef") or {}
     cause = f"phase {phase}, reclaim policy {policy}"
     if ref:
         cause += f", claimed by {ref.get('namespace')}/{ref.get('name')}"
@@ -205,10 +198,10 @@ def _explain_volume(volume: Obj) -> FailureReport:
 
 def explain(remaining: Sequence[Obj], evidence: Sequence[Obj]) -> tuple[FailureReport, ...]:
     """One report per object still present; ``evidence`` is what its namespace still holds."""
-    pods = [o for o in evidence if o.get("kind") == "Pod"]
+    pods = [o for o in evidence if kind_of(o) == "Pod"]
     reports: list[FailureReport] = []
     for obj in remaining:
-        kind = obj.get("kind")
+        kind = kind_of(obj)
         if kind == "Namespace":
             reports.append(_explain_namespace(obj, evidence))
         elif kind == "PersistentVolumeClaim":

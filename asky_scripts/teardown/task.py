@@ -1,116 +1,69 @@
-"""Reads what run.py left in the cluster, deletes it, and waits until it is really gone.
+"""terminate.py's task, as the phases it runs: read, refuse, lock, plan, confirm, delete, wait.
 
-terminate.sh fired ``kubectl delete`` and returned while the namespace was still Terminating, so
-the next run.sh failed on it. Here the wait is a tenacity loop (polling.py's cadence, like
-run.py's) with one ``kubectl get`` per tick covering every object being waited for; an object is
-gone when it is NotFound or when the name now belongs to a new object with another UID. After a few
-seconds the loop also reads what still holds things and reports it, and on timeout the same
-explanation ends the run.
+Nothing is written before the refusals (run.sh's deployment, someone else's namespace) have
+been decided from the first read, the lock included.  The lock then keeps a run.py from adding
+to the namespace while the plan shown is carried out.  When nobody held it at the first read
+and it was free, nothing can have been added since (run.py writes only while holding it), so the
+first read is the plan's; otherwise the namespace is read again under the lock.
 """
 
 from __future__ import annotations
 
-import json
+import contextlib
 import time
-from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
-from typing import Any, Protocol
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Protocol
 
-import tenacity
-
-from asky_scripts.cluster import polling
 from asky_scripts.cluster.access import access_problems
-from asky_scripts.cluster.kinds import KINDS, resource
-from asky_scripts.cluster.kubectl import Kubectl, RetryNotice
-from asky_scripts.errors import FailureReport, StageTimeoutError
-from asky_scripts.model.ownership import is_ours
-from asky_scripts.teardown.explain import custom_finalizers, explain, remaining_resources
-from asky_scripts.teardown.plan import (
-    NAMESPACED_KINDS,
-    Found,
-    Target,
-    TeardownPlan,
-    refuse_if_denied,
-    selector,
-)
-
-Obj = dict[str, Any]
-
-#: Quiet for this long: most teardowns finish before anything needs explaining.
-EXPLAIN_AFTER_SECONDS = 3.0
-#: Then the holders are read again at most this often; a report is shown only when it changes.
-EXPLAIN_EVERY_SECONDS = 5.0
+from asky_scripts.cluster.kinds import resource
+from asky_scripts.cluster.kubectl import Kubectl
+from asky_scripts.cluster.lock import NamespaceLock
+from asky_scripts.cluster.objects import meta
+from asky_scripts.model.ownership import is_ours, owner_labels
+from asky_scripts.model.run_sh import RunShDeployment
+from asky_scripts.teardown import discover
+from asky_scripts.teardown.deletion import Deletion, DeletionProgress
+from asky_scripts.teardown.keep_data import plan_keep_data
+from asky_scripts.teardown.plan import Found, TeardownPlan, check_namespace_owner, refuse_if_denied
+from asky_scripts.teardown.plan_full import plan_full
+from asky_scripts.teardown.run_sh import check_run_sh, plan_run_sh
 
 
-class TeardownProgress(Protocol):
-    """What the teardown tells the person watching; the CLI decides text or JSON lines."""
+class TeardownProgress(DeletionProgress, Protocol):
+    """The deletion's progress plus the stages and the plan; text or JSON lines in the CLI."""
 
     def stage_started(self, stage: str) -> None: ...
 
     def stage_done(self, stage: str, elapsed: float, detail: str) -> None: ...
 
-    def note(self, stage: str, message: str, *, warning: bool = False) -> None: ...
+    def plan(self, plan: TeardownPlan, context: str) -> None: ...
 
-    def retry(self, notice: RetryNotice) -> None: ...
+    def nothing_left(self, plan: TeardownPlan, context: str) -> None: ...
 
-    def gone(self, target: Target, elapsed: float) -> None: ...
+    def dry_run_done(self) -> None: ...
 
-    def holding(self, reports: tuple[FailureReport, ...]) -> None: ...
-
-
-def read_namespace(kubectl: Kubectl, namespace: str) -> Obj | None:
-    """The namespace, read first: whose it is decides whether anything may be written (the
-    lock) before the rest is read."""
-    found = kubectl.get_items(["get", f"namespaces/{namespace}", "--ignore-not-found"])
-    return found[0] if found else None
+    def finished(self, plan: TeardownPlan, deleted: int, elapsed: float) -> None: ...
 
 
-# What a default teardown deletes: the namespace (with everything in it) and our volume.
-DEFAULT_DELETES = ("namespaces", "persistentvolumes")
+@dataclass(frozen=True)
+class TeardownRequest:
+    """What terminate.py was asked to do (its flags)."""
+
+    namespace: str
+    context: str | None = None
+    timeout: float = 300.0
+    keep_data: bool = False
+    dry_run: bool = False
+    force: bool = False
+    run_sh: bool = False
+    force_finalize: bool = False
 
 
-def discover(kubectl: Kubectl, namespace: str, namespace_obj: Obj | None) -> Found:
-    """Everything else the plan needs, read once and at the same time: our volumes, the
-    namespace's content, and whether RBAC lets us delete what a default teardown deletes."""
-    kinds = [resource(kind) for kind in NAMESPACED_KINDS]
-    with ThreadPoolExecutor(max_workers=2) as pool:
-        listed = pool.submit(
-            kubectl.get_items, ["get", "persistentvolumes", "-l", selector(namespace)]
-        )
-        asked = pool.submit(access_problems, kubectl, namespace, DEFAULT_DELETES, "delete")
-        contents = (
-            kubectl.get_items(["get", ",".join(kinds), "-n", namespace])
-            if namespace_obj is not None
-            else []
-        )
-        volumes = listed.result()
-        denied = asked.result()
-    ours = {v["metadata"]["name"] for v in volumes}
-    claimed = sorted(
-        {
-            str(o["spec"]["volumeName"])
-            for o in contents
-            if o.get("kind") == "PersistentVolumeClaim"
-            and is_ours(o, namespace)
-            and (o.get("spec") or {}).get("volumeName") not in (None, "", *ours)
-        }
-    )
-    claimed_volumes = (
-        kubectl.get_items(
-            ["get", *(f"persistentvolumes/{name}" for name in claimed), "--ignore-not-found"]
-        )
-        if claimed
-        else []
-    )
-    return Found(
-        namespace,
-        namespace_obj,
-        tuple(volumes),
-        tuple(contents),
-        tuple(claimed_volumes),
-        denied,
-        DEFAULT_DELETES,
-    )
+def build_plan(found: Found, *, keep_data: bool, force: bool) -> TeardownPlan:
+    """The plan for this teardown, after the ownership check."""
+    check_namespace_owner(found, force=force)
+    return plan_keep_data(found) if keep_data else plan_full(found)
 
 
 def refuse_unless_allowed(kubectl: Kubectl, plan: TeardownPlan, found: Found) -> None:
@@ -124,179 +77,117 @@ def refuse_unless_allowed(kubectl: Kubectl, plan: TeardownPlan, found: Found) ->
     refuse_if_denied(plan, denied)
 
 
-def _key(obj: Obj) -> tuple[str, str, str]:
-    meta = obj.get("metadata") or {}
-    return str(obj.get("kind", "")), str(meta.get("namespace", "")), str(meta.get("name", ""))
+def describe(found: Found) -> str:
+    """The discover stage's line: the namespace's state and how many volumes are ours."""
+    ns = found.namespace_obj
+    if ns is None:
+        state = "absent"
+    elif meta(ns).get("deletionTimestamp"):
+        state = "Terminating"
+    elif is_ours(ns, found.namespace):
+        state = "created by asky-scripts"
+    else:
+        state = "NOT created by asky-scripts"
+    volumes = len(found.volumes)
+    return f"namespace {found.namespace} {state}, {volumes} volume{'s' * (volumes != 1)} of ours"
 
 
-class Teardown:
-    """Deletes one plan's objects, then waits until they are gone."""
+class TeardownTask:
+    """One terminate.py run; ``stage`` names the phase running, for the failure line."""
 
     def __init__(
         self,
         kubectl: Kubectl,
-        plan: TeardownPlan,
+        request: TeardownRequest,
         progress: TeardownProgress,
         *,
-        timeout: float,
-        force_finalize: bool = False,
+        confirm: Callable[[TeardownPlan], None] | None = None,
+        started: float | None = None,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._kubectl = kubectl
-        self._plan = plan
+        self._request = request
         self._progress = progress
-        self._timeout = timeout
-        self._force_finalize = force_finalize
+        self._confirm = confirm
         self._clock = clock
-        self._deleted_at = clock()
+        self._started = clock() if started is None else started
+        self.stage = "discover"
 
-    def delete(self) -> None:
-        """One ``kubectl delete`` for every target; ``--wait=false`` because we wait ourselves.
-        (``refuse_if_denied`` has checked the permissions first.)"""
-        self._deleted_at = self._clock()
-        if not self._plan.delete:
+    def _elapsed(self) -> float:
+        return self._clock() - self._started
+
+    def run(self) -> None:
+        request = self._request
+        snapshot = discover.read(self._kubectl, request.namespace, request.context)
+        legacy = snapshot.run_sh
+        check_run_sh(legacy, run_sh=request.run_sh, keep_data=request.keep_data)
+        if legacy is None:
+            check_namespace_owner(
+                Found(request.namespace, snapshot.namespace_obj), force=request.force
+            )
+        with self._locked(snapshot) as contended:
+            if contended:
+                snapshot = discover.read_again(self._kubectl, snapshot)
+            found = discover.found(self._kubectl, snapshot)
+            plan = self._plan(found, legacy)
+            self._progress.stage_done(self.stage, self._elapsed(), describe(found))
+            if plan.nothing_to_do:
+                self._progress.nothing_left(plan, snapshot.context)
+                return
+            self._progress.plan(plan, snapshot.context)
+            if request.dry_run:
+                self._progress.dry_run_done()
+                return
+            if self._confirm is not None:
+                self.stage = "confirm"
+                self._confirm(plan)
+            deleted = self._delete_and_wait(plan, found)
+        self._progress.finished(plan, deleted, self._elapsed())
+
+    def _plan(self, found: Found, legacy: RunShDeployment | None) -> TeardownPlan:
+        if legacy is not None:
+            return plan_run_sh(found, legacy)
+        return build_plan(found, keep_data=self._request.keep_data, force=self._request.force)
+
+    def _delete_and_wait(self, plan: TeardownPlan, found: Found) -> int:
+        deletion = Deletion(
+            self._kubectl,
+            plan,
+            self._progress,
+            timeout=self._request.timeout,
+            force_finalize=self._request.force_finalize,
+            clock=self._clock,
+        )
+        self.stage = "delete"
+        refuse_unless_allowed(self._kubectl, plan, found)
+        deletion.delete()
+        self.stage = "wait"
+        return deletion.wait()
+
+    @contextlib.contextmanager
+    def _locked(self, snapshot: discover.Snapshot) -> Iterator[bool]:
+        """run.py's deploy lock, when there is a namespace to hold it and something may be
+        deleted; taken before the plan is made, so the plan shown is the plan carried out.
+        Yields whether someone else held it at the first read or since (then read again)."""
+        namespace = snapshot.namespace_obj
+        if self._request.dry_run or namespace is None or meta(namespace).get("deletionTimestamp"):
+            yield False
             return
-        self._kubectl.run(
-            [
-                "delete",
-                *(t.resource_ref for t in self._plan.delete),
-                "-n",
-                self._plan.namespace,
-                "--wait=false",
-                "--ignore-not-found",
-            ]
+        self.stage = "lock"
+        told: list[str] = []
+
+        def notify(message: str) -> None:
+            told.append(message)
+            self._progress.note("lock", message)
+
+        lock = NamespaceLock(
+            self._kubectl,
+            self._request.namespace,
+            labels=owner_labels(self._request.namespace),
+            command="terminate.py",
+            wait=self._request.timeout,
+            notify=notify,
         )
-
-    def _observe_args(self, targets: Sequence[Target]) -> list[str]:
-        """One ``get`` for everything still awaited: by label when only our namespaced objects
-        are left (one request per kind instead of one per object), by name otherwise."""
-        if all(t.namespace for t in targets):
-            kinds = ",".join(sorted({resource(t.kind) for t in targets}))
-            return ["get", kinds, "-n", self._plan.namespace, "-l", selector(self._plan.namespace)]
-        return [
-            "get",
-            *(t.resource_ref for t in targets),
-            "-n",
-            self._plan.namespace,
-            "--ignore-not-found",
-        ]
-
-    def _observe(self, targets: Sequence[Target]) -> dict[Target, Obj]:
-        """The targets still present (same name, same UID)."""
-        found = {_key(o): o for o in self._kubectl.get_items(self._observe_args(targets))}
-        present: dict[Target, Obj] = {}
-        for target in targets:
-            obj = found.get((target.kind, target.namespace, target.name))
-            if obj is not None and (obj.get("metadata") or {}).get("uid") == target.uid:
-                present[target] = obj
-        return present
-
-    def _evidence(self, remaining: Sequence[Obj]) -> list[Obj]:
-        """What the namespace still holds that explains the remaining objects (one ``get``)."""
-        resources = {"pods"}
-        for obj in remaining:
-            if obj.get("kind") == "Namespace":
-                resources.update(remaining_resources(obj))
-        if not any(o.get("kind") != "PersistentVolume" for o in remaining):
-            return []
-        return self._kubectl.get_items(
-            ["get", ",".join(sorted(resources)), "-n", self._plan.namespace]
-        )
-
-    def _unblock_or_explain(self, remaining: Sequence[Obj]) -> tuple[FailureReport, ...]:
-        """Why ``remaining`` is still there; with --force-finalize, first unblock what can be
-        (then the next tick shows the effect, and nothing is explained from stale objects)."""
-        evidence = self._evidence(remaining)
-        if self._force_finalize and self._strip_finalizers(remaining, evidence):
-            return ()
-        return explain(remaining, evidence)
-
-    def _strip_finalizers(self, remaining: Sequence[Obj], evidence: Sequence[Obj]) -> bool:
-        """--force-finalize: drops the finalizers no built-in controller will remove.
-
-        Only inside our namespace and only on objects already being deleted; the protection
-        finalizers of claims and volumes are left alone, they lift once no pod uses them.
-        Returns whether anything was changed.
-        """
-        changed = False
-        for obj in [*evidence, *(o for o in remaining if o.get("kind") != "Namespace")]:
-            meta = obj.get("metadata") or {}
-            custom = custom_finalizers([obj])
-            if not meta.get("deletionTimestamp") or not custom or obj.get("kind") not in KINDS:
-                continue
-            kept = [f for f in meta.get("finalizers") or [] if f not in custom]
-            patch = json.dumps({"metadata": {"finalizers": kept or None}})
-            self._kubectl.run(
-                [
-                    "patch",
-                    f"{resource(str(obj['kind']))}/{meta['name']}",
-                    "-n",
-                    self._plan.namespace,
-                    "--type=merge",
-                    "-p",
-                    patch,
-                ]
-            )
-            self._progress.note(
-                "wait",
-                f"--force-finalize: removed finalizer {', '.join(custom)} from "
-                f"{obj['kind']}/{meta['name']}; whatever it guarded was not cleaned up",
-                warning=True,
-            )
-            changed = True
-        for obj in remaining:
-            if obj.get("kind") == "Namespace" and not evidence:
-                changed = self._finalize_namespace(obj) or changed
-        return changed
-
-    def _finalize_namespace(self, namespace: Obj) -> bool:
-        """An empty namespace still Terminating: its controller is stuck; finalize it directly."""
-        spec = namespace.get("spec") or {}
-        if not spec.get("finalizers"):
-            return False
-        body = {**namespace, "spec": {**spec, "finalizers": []}}
-        name = namespace["metadata"]["name"]
-        self._kubectl.run(
-            ["replace", "--raw", f"/api/v1/namespaces/{name}/finalize", "-f", "-"],
-            stdin=json.dumps(body),
-        )
-        self._progress.note(
-            "wait",
-            f"--force-finalize: finalized empty namespace {name} past its stuck controller",
-            warning=True,
-        )
-        return True
-
-    def wait(self) -> int:
-        """Waits until every target is gone; returns how many went, raises on timeout."""
-        pending = list(self._plan.wait)
-        last_reports: tuple[FailureReport, ...] = ()
-        next_explain = self._deleted_at + EXPLAIN_AFTER_SECONDS
-        remaining: list[Obj] = []
-
-        def tick() -> bool:
-            nonlocal last_reports, next_explain, remaining
-            present = self._observe(pending)
-            for target in list(pending):
-                if target not in present:
-                    pending.remove(target)
-                    self._progress.gone(target, self._clock() - self._deleted_at)
-            remaining = list(present.values())
-            if pending and self._clock() >= next_explain:
-                next_explain = self._clock() + EXPLAIN_EVERY_SECONDS
-                reports = self._unblock_or_explain(remaining)
-                if reports and reports != last_reports:
-                    self._progress.holding(reports)
-                    last_reports = reports
-            return not pending
-
-        try:
-            polling.until_done(self._timeout)(tick)
-        except tenacity.RetryError:
-            still = ", ".join(t.ref for t in pending)
-            raise StageTimeoutError(
-                f"still present after {self._timeout:g}s: {still}",
-                hint="run terminate.py again to keep waiting (it continues where it stopped)",
-                reports=explain(remaining, self._evidence(remaining)),
-            ) from None
-        return len(self._plan.wait)
+        with lock:
+            self.stage = "discover"
+            yield snapshot.lock_held or bool(told)

@@ -21,7 +21,8 @@ from asky_scripts.model.manifests import (
     DeployOptions,
 )
 from asky_scripts.model.stages import for_deploy, load_plan
-from asky_scripts.teardown.plan import Found, check_run_sh, plan_run_sh
+from asky_scripts.teardown.plan import Found
+from asky_scripts.teardown.run_sh import check_run_sh, plan_run_sh
 
 RECORDED = json.loads(
     (Path(__file__).parent / "recorded" / "run-sh-deployment.json").read_text(encoding="utf-8")

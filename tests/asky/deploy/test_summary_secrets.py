@@ -7,7 +7,7 @@ import io
 import json
 from pathlib import Path
 
-from asky_scripts.cli.report import JsonReport, TextReport, wants_color
+from asky_scripts.cli.output import JsonReport, TextReport, wants_color
 from asky_scripts.deploy.summary import build
 from asky_scripts.errors import FailureReport, WorkloadFailedError
 from asky_scripts.model.secrets import GENERATED_SECRETS, missing_secrets

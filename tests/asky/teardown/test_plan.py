@@ -6,12 +6,15 @@ from typing import Any
 
 import pytest
 
+from asky_scripts.cluster.kinds import KINDS
 from asky_scripts.errors import ClusterRefusedError, ExitCode
 from asky_scripts.model.manifests import DeployOptions
 from asky_scripts.model.secrets import GENERATED_SECRETS
 from asky_scripts.model.stages import for_deploy, load_plan
+from asky_scripts.teardown.discover import kinds_created, manifest_kinds
 from asky_scripts.teardown.explain import explain
-from asky_scripts.teardown.plan import NAMESPACED_KINDS, Found, build_plan, refuse_if_denied
+from asky_scripts.teardown.plan import Found, refuse_if_denied
+from asky_scripts.teardown.task import build_plan
 
 Obj = dict[str, Any]
 OURS = {"app.kubernetes.io/managed-by": "asky-scripts", "app.kubernetes.io/instance": "asky"}
@@ -64,7 +67,19 @@ def refs(targets: Any) -> set[str]:
 def test_every_namespaced_kind_run_py_creates_is_looked_for() -> None:
     plan = for_deploy(load_plan(), DeployOptions())
     created = {m.kind for p in plan for m in p.manifests if m.namespaced}
-    assert created <= set(NAMESPACED_KINDS)
+    parsed = {m.kind for p in load_plan() for m in p.manifests}
+    assert manifest_kinds() == parsed  # the scan finds what the parser finds
+    assert parsed <= set(KINDS)  # a kind the kinds table does not know could not be read
+    looked_for = kinds_created(manifest_kinds())
+    assert created <= set(looked_for)
+    # what run.py makes without a manifest: the generated Secrets, the lock, a Deployment's children
+    assert {"Secret", "ConfigMap", "ReplicaSet", "Pod"} <= set(looked_for)
+    assert "Namespace" not in looked_for
+
+
+def test_a_new_namespaced_kind_in_the_manifests_is_looked_for() -> None:
+    assert "StatefulSet" in kinds_created(["ConfigMap", "StatefulSet", "PersistentVolume"])
+    assert "PersistentVolume" not in kinds_created(["PersistentVolume"])
 
 
 def test_default_deletes_namespace_and_our_volume_and_waits_for_the_claim() -> None:
