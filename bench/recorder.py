@@ -2,10 +2,11 @@
 
 The store keeps a history of changes with resourceVersions but no clock, and its metadata
 timestamps have whole-second resolution.  A thread woken by the store's own condition variable
-reads each new change of Pods and Events and notes the instant, which is all the figures need:
-when the last pod became Ready, and when the first pod status (or event) showed a failure's
-cause.  Wake-up lag under the GIL is a few milliseconds at most and only makes our latencies
-look slightly worse, never better.
+reads each new change of Pods, Deployments and Events and notes the instant, which is all the
+figures need: when the last pod became Ready, when each Deployment became Available (figure 1's
+settle time), and when the first pod status (or event) showed a failure's cause.  Wake-up lag
+under the GIL is a few milliseconds at most and only makes our latencies look slightly worse,
+never better.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from kubesim import KubeSim
 from kubesim.resources import by_plural
 
 PODS = by_plural("pods")
+DEPLOYMENTS = by_plural("deployments", "apps")
 EVENTS = by_plural("events")
 POLL_SECONDS = 0.05
 
@@ -34,6 +36,16 @@ class PodSeen:
     name: str
     ready: bool
     reasons: frozenset[str]
+
+
+@dataclass(frozen=True)
+class DeploymentSeen:
+    """One version of a Deployment: is its Available condition True."""
+
+    at: float
+    namespace: str
+    name: str
+    available: bool
 
 
 @dataclass(frozen=True)
@@ -68,12 +80,33 @@ def _pod_seen(at: float, pod: dict[str, Any]) -> PodSeen:
     )
 
 
+def _deployment_seen(at: float, deployment: dict[str, Any]) -> DeploymentSeen:
+    available = any(
+        cond.get("type") == "Available" and cond.get("status") == "True"
+        for cond in deployment.get("status", {}).get("conditions", [])
+    )
+    meta = deployment["metadata"]
+    return DeploymentSeen(at, meta.get("namespace", ""), meta["name"], available)
+
+
+def _turned_true(seen: list[tuple[str, bool, float]]) -> dict[str, float]:
+    """Per name, when its flag last turned from false (or unseen) to true."""
+    state: dict[str, bool] = {}
+    turned: dict[str, float] = {}
+    for name, flag, at in seen:
+        if flag and not state.get(name, False):
+            turned[name] = at
+        state[name] = flag
+    return {name: at for name, at in turned.items() if state[name]}
+
+
 class StoreRecorder:
     """``with StoreRecorder(sim) as recorder:`` for the length of one contender's run."""
 
     def __init__(self, sim: KubeSim) -> None:
         self._store = sim.cluster.store
         self.pods: list[PodSeen] = []
+        self.deployments: list[DeploymentSeen] = []
         self.events: list[EventSeen] = []
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._follow, daemon=True)
@@ -86,9 +119,13 @@ class StoreRecorder:
             with self._store.lock:
                 head = self._store.resource_version
                 pods = self._store.changes_after(PODS, seen) or []
+                deployments = self._store.changes_after(DEPLOYMENTS, seen) or []
                 events = self._store.changes_after(EVENTS, seen) or []
             seen = head
             self.pods.extend(_pod_seen(now, c.obj) for c in pods if c.type != "DELETED")
+            self.deployments.extend(
+                _deployment_seen(now, c.obj) for c in deployments if c.type != "DELETED"
+            )
             self.events.extend(
                 EventSeen(
                     now,
@@ -126,6 +163,42 @@ class StoreRecorder:
         if not turned or not all(state.values()):
             return None
         return max(turned.values())
+
+    def last_available(self, namespace: str) -> float | None:
+        """When the last Deployment of the namespace became Available (None if one is not)."""
+        seen = [(s.name, s.available, s.at) for s in self.deployments if s.namespace == namespace]
+        names = {name for name, _, _ in seen}
+        available = _turned_true(seen)
+        if not names or names - available.keys():
+            return None
+        return max(available.values())
+
+    def settle_shift(self, namespace: str, min_ready: dict[str, float]) -> float | None:
+        """Seconds to add to this run's wall for its settle time to be exactly the manifests'
+        ``minReadySeconds`` (``min_ready``, per Deployment).
+
+        A pod counts as available ``minReadySeconds`` after its Ready condition's
+        ``lastTransitionTime``, a whole-second stamp, so the settle a run really gets is
+        0-1 s shorter than written, at random.  The shift is (latest of each Deployment's
+        last pod Ready + its minReadySeconds) minus (latest Deployment Available): adding it
+        replaces the drawn settle by the written one, so runs compare without that lottery.
+        None when a Deployment or its pods were never seen ready.
+        """
+        ready = _turned_true(
+            [(s.name, s.ready, s.at) for s in self.pods if s.namespace == namespace]
+        )
+        available = _turned_true(
+            [(s.name, s.available, s.at) for s in self.deployments if s.namespace == namespace]
+        )
+        due = []
+        for name, seconds in min_ready.items():
+            pods = [at for pod, at in ready.items() if pod.startswith(f"{name}-")]
+            if not pods or name not in available:
+                return None
+            due.append(max(pods) + seconds)
+        if not due:
+            return None
+        return max(due) - max(available[name] for name in min_ready)
 
     def first_pod(self, shows: Callable[[PodSeen], bool]) -> float | None:
         return next((seen.at for seen in self.pods if shows(seen)), None)

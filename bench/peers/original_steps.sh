@@ -1,7 +1,8 @@
 #!/bin/sh
 # Peer (a): the original run.sh's steps in the seed's order (namespace, PV/PVC, ConfigMaps,
 # postgres, wait for its pod, show its log, then the apps and their Services), followed by a
-# wait for every Deployment to be Available so it stops at the same finish line as run.py.
+# wait for every Deployment to be Available and every Service to have a ready endpoint, so it
+# stops at the same finish line as run.py (which waits for both).
 # NetworkPolicies and PodDisruptionBudgets did not exist in the original; they are applied with
 # the ConfigMaps so both contenders end with the same objects.
 . "$(dirname "$0")/common.sh"
@@ -30,4 +31,8 @@ for name in auth gateway pyxis request-management; do
   k apply -n "$NAMESPACE" -f "$MANIFESTS/services/$name.yaml" -f "$MANIFESTS/deployments/$name.yaml"
 done
 k wait -n "$NAMESPACE" --for=condition=Available deployment --all --timeout="$WAIT_TIMEOUT"
+# Every Service's EndpointSlice (the controller makes one per selector Service) lists a ready
+# endpoint.  After Available this is normally true already, so it costs one kubectl process.
+k wait -n "$NAMESPACE" --for=jsonpath='{.endpoints[0].conditions.ready}'=true endpointslices \
+  --all --timeout="$WAIT_TIMEOUT"
 stage done
