@@ -31,8 +31,12 @@ for name in auth gateway pyxis request-management; do
   k apply -n "$NAMESPACE" -f "$MANIFESTS/services/$name.yaml" -f "$MANIFESTS/deployments/$name.yaml"
 done
 k wait -n "$NAMESPACE" --for=condition=Available deployment --all --timeout="$WAIT_TIMEOUT"
-# Every Service's EndpointSlice (the controller makes one per selector Service) lists a ready
-# endpoint.  After Available this is normally true already, so it costs one kubectl process.
-k wait -n "$NAMESPACE" --for=jsonpath='{.endpoints[0].conditions.ready}'=true endpointslices \
-  --all --timeout="$WAIT_TIMEOUT"
+# Every Service has a ready endpoint in its EndpointSlices.  One kubectl get per try, not a
+# `kubectl wait` per slice (that costs about 0.1 s per object even when already met).
+until k get services,endpointslices -n "$NAMESPACE" -o jsonpath='{range .items[*]}{.kind} {.metadata.name} {.metadata.labels.kubernetes\.io/service-name} {.endpoints[*].conditions.ready}{"\n"}{end}' |
+  awk '$1 == "Service" { want[$2] = 1 }
+       $1 == "EndpointSlice" && / true/ { ready[$3] = 1 }
+       END { for (s in want) if (!(s in ready)) exit 1 }'; do
+  sleep 0.1
+done
 stage done
