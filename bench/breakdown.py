@@ -111,12 +111,15 @@ def command_text(args: Sequence[str]) -> str:
 
 
 def stage_of(spans: Sequence[Span], at: float) -> str:
-    if spans and at < spans[0].start:
+    """The stage running at ``at`` ("" for a run without stages)."""
+    if not spans:
+        return ""
+    if at < spans[0].start:
         return START_UP
     for span in spans:
         if span.start <= at < span.end:
             return span.stage
-    return AFTER if spans and at >= spans[-1].end else BETWEEN
+    return AFTER if at >= spans[-1].end else BETWEEN
 
 
 def steps(spans: Sequence[Span], calls: Sequence[Call]) -> list[Step]:

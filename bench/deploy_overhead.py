@@ -13,7 +13,6 @@ bash start per call, so traced runs explain the time but are never compared.
 
 from __future__ import annotations
 
-import dataclasses
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -97,12 +96,7 @@ def _one(
     # The finish line: every pod Ready and every Deployment Available (minReadySeconds later).
     marks = (recorder.last_pod_ready(NAMESPACE), recorder.last_available(NAMESPACE))
     ready = None if None in marks else max(m for m in marks if m is not None)
-    calls: tuple[Call, ...] = ()
-    if shim is not None:
-        calls = tuple(
-            dataclasses.replace(c, start=c.start - run.started, end=c.end - run.started)
-            for c in shim.timed_calls()
-        )
+    calls = tuple(shim.timed_calls(origin=run.started)) if shim is not None else ()
     return DeploySample(
         contender=contender.name,
         round=round_no,

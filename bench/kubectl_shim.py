@@ -64,15 +64,17 @@ class CountingKubectl:
         """The first argument (the verb) of every invocation, in the order they ended."""
         return [call.verb for call in self.timed_calls()]
 
-    def timed_calls(self) -> list[Call]:
-        """Every finished invocation, in the order they started."""
+    def timed_calls(self, origin: float = 0.0) -> list[Call]:
+        """Every finished invocation, in the order they started, in seconds from ``origin`` (an
+        instant of ``time.monotonic()``, say a run's start)."""
+        offset = self._offset + origin
         calls = []
         for line in self.log.read_text().splitlines():
             start, end, code, *args = line.split("\t")
             calls.append(
                 Call(
-                    float(start) - self._offset,
-                    float(end) - self._offset,
+                    float(start) - offset,
+                    float(end) - offset,
                     int(code),
                     () if args == [""] else tuple(args),
                 )

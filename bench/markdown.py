@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import TypeVar
 
-from bench.breakdown import median_parts, steps
+from bench.breakdown import Step, median_parts, steps
 from bench.contenders import ALL, ORIGINAL_TERMINATE, RUN, TERMINATE
 from bench.deploy_overhead import DeployFigure, DeploySample, trace_parts
 from bench.diagnosis import DiagnosisFigure, DiagnosisSample
@@ -16,9 +16,10 @@ from bench.scenarios import FAILURES, TRANSIENTS
 from bench.stages import seconds_in
 from bench.startup import StartUp
 from bench.stats import spread
-from bench.teardown import TeardownFigure
+from bench.teardown import TeardownFigure, TeardownSample
 from bench.verdicts import Verdict, slopes, stage_excess
 
+Run = TypeVar("Run", DeploySample, TeardownSample)
 LABELS = {c.name: c.label for c in (*ALL, TERMINATE, ORIGINAL_TERMINATE)}
 
 
@@ -123,7 +124,7 @@ def _deploy(figure: DeployFigure) -> list[str]:
     ]
 
 
-def _representative(traces: list[DeploySample]) -> DeploySample:
+def _representative(traces: Sequence[Run]) -> Run:
     """The traced run with the median wall (the lower one of an even count)."""
     ranked = sorted(traces, key=lambda s: s.wall)
     return ranked[(len(ranked) - 1) // 2]
@@ -169,37 +170,33 @@ def _traced(figure: DeployFigure) -> list[str]:
     if figure.startup:
         lines += _startup(figure.startup)
     sample = _representative(traces)
-    step_rows = [
-        [
-            step.stage,
-            f"{step.start:.3f}",
-            f"`{step.command}`",
-            str(len(step.walls)),
-            spread(list(step.walls)).text(digits=3),
-            spread(list(step.gaps)).text(digits=3),
-        ]
-        for step in steps(sample.spans, sample.calls)
-    ]
     return [
         *lines,
         f"Every kubectl process of the traced run with the median wall ({sample.wall:.2f} s, "
-        "round "
-        f"{sample.round + 1}), in start order; consecutive identical calls of a stage are one "
-        "row.  *Python before*: from the end of the previous process (negative: it ran "
+        f"round {sample.round + 1}), in start order; consecutive identical calls of a stage are "
+        "one row.  *Python before*: from the end of the previous process (negative: it ran "
         "alongside it).",
         "",
-        *_table(
-            [
-                "stage",
-                "starts at (s)",
-                "kubectl",
-                "processes",
-                "each (median, min-max)",
-                "Python before",
-            ],
-            step_rows,
-        ),
+        *_processes(steps(sample.spans, sample.calls)),
     ]
+
+
+def _processes(rows: Sequence[Step]) -> list[str]:
+    """The per-process table; without a stage column when the run has no stages."""
+    staged = any(row.stage for row in rows)
+    header = ["starts at (s)", "kubectl", "processes", "each (median, min-max)", "Python before"]
+    body = [
+        [
+            *([row.stage] if staged else []),
+            f"{row.start:.3f}",
+            f"`{row.command}`",
+            str(len(row.walls)),
+            spread(list(row.walls)).text(digits=3),
+            spread(list(row.gaps)).text(digits=3),
+        ]
+        for row in rows
+    ]
+    return _table(["stage", *header] if staged else header, body)
 
 
 def _startup(found: StartUp) -> list[str]:
@@ -349,12 +346,24 @@ def _teardown(figure: TeardownFigure | None, note: str) -> list[str]:
                 f"{wall.median / figure.finalize_floor:.2f}",
             ]
         )
-    return [
+    lines = [
         *head,
         f"Namespace finalization floor: {figure.finalize_floor:.2f} s.",
         "",
         *_table(["contender", "wall", "minus floor", "÷ floor"], rows),
     ]
+    traces = figure.traced()
+    if traces:
+        sample = _representative(traces)
+        lines += [
+            f"Every kubectl process of terminate.py, traced ({len(traces)} more runs with the "
+            f"timed kubectl shim; the one with the median wall, {sample.wall:.2f} s), in start "
+            "order.  *Python before*: from the end of the previous process (negative: it ran "
+            "alongside it).",
+            "",
+            *_processes(steps((), sample.calls)),
+        ]
+    return lines
 
 
 def _rerun(figure: RerunFigure) -> list[str]:
@@ -445,10 +454,9 @@ def render(results: BenchResults) -> str:
         "" if settings.figures == ALL_FIGURES else " --only " + ",".join(map(str, settings.figures))
     )
     verdict_rows = [[v.figure, v.target, v.measured, _met(v.met), v.why] for v in results.verdicts]
-    if results.plots:
-        pictures = [f"![{name}]({name})" for name in results.plots]
-    else:
-        pictures = [f"No pictures: {results.plots_note}."]
+    pictures = [f"![{name}]({name})" for name in results.plots]
+    if results.plots_note:
+        pictures.append(f"No pictures: {results.plots_note}.")
     lines = [
         "# bench results",
         "",
