@@ -1,5 +1,6 @@
 """Figures 1 and 2: how long a clean deploy takes beyond the cluster's own work, and how soon
-after the last pod is Ready and the last Deployment Available each contender notices and exits.
+after everything is serving (pods Ready, Deployments Available, Services with a ready endpoint)
+each contender notices and exits.
 
 Each round starts a fresh kubesim per contender and runs run.py, peer (a) and peer (b) one after
 the other, rotating who goes first, so a slow patch of the shared machine hits all of them.
@@ -39,8 +40,8 @@ class DeploySample:
     wall: float
     untimed_seconds: float
     returncode: int
-    # Seconds from the start of the run until kubesim had every pod Ready and every Deployment
-    # Available (the later of the two; Available comes minReadySeconds after Ready).
+    # Seconds from the start of the run until kubesim had every pod Ready, every Deployment
+    # Available (minReadySeconds after Ready) and every Service a ready endpoint.
     last_ready: float | None
     # Seconds from that instant to the contender's exit (figure 2).
     detection: float | None
@@ -93,8 +94,13 @@ def _one(
         run = launch(contender, sim, binary, wait_timeout=WAIT_TIMEOUT, cap=CAP_SECONDS)
     spans = run_py_spans(run) if contender is RUN else peer_spans(run)
     untimed = seconds_in(spans, UNTIMED_STAGE)
-    # The finish line: every pod Ready and every Deployment Available (minReadySeconds later).
-    marks = (recorder.last_pod_ready(NAMESPACE), recorder.last_available(NAMESPACE))
+    # The finish line: every pod Ready, every Deployment Available (minReadySeconds later) and
+    # every Service with a ready endpoint.  A run that exits before it shows a negative detection.
+    marks = (
+        recorder.last_pod_ready(NAMESPACE),
+        recorder.last_available(NAMESPACE),
+        recorder.last_endpoint_ready(NAMESPACE),
+    )
     ready = None if None in marks else max(m for m in marks if m is not None)
     calls = tuple(shim.timed_calls(origin=run.started)) if shim is not None else ()
     return DeploySample(

@@ -218,7 +218,8 @@ def _detection(figure: DeployFigure) -> list[str]:
         values = [s.detection for s in figure.of(contender.name) if s.detection is not None]
         rows.append([contender.label, spread(values).text() if values else "n/a"])
     return [
-        "## 2. Detection latency (kubesim's last pod Ready and Deployment Available → exit)",
+        "## 2. Detection latency (kubesim's last pod Ready, Deployment Available or Service "
+        "endpoint ready → exit)",
         "",
         *_table(["contender", "median (min-max)"], rows),
     ]

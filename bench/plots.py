@@ -72,7 +72,7 @@ def _timeline(plt: Any, figure: DeployFigure, path: Path) -> None:
     ax.text(figure.critical_path, -0.6, " critical path", fontsize=8, color="grey")
     ax.set_yticks(range(len(rows)), [label for label, _ in rows])
     ax.set_xlabel(
-        "seconds from start (black tick: kubesim's last pod Ready and Deployment Available; "
+        "seconds from start (black tick: all pods Ready, Deployments Available, endpoints ready; "
         "median run)"
     )
     ax.set_title("Deploy stages on the same scripted cluster")
