@@ -46,7 +46,8 @@ class DeploySample:
     # Seconds from that instant to the contender's exit (figure 2).
     detection: float | None
     spans: tuple[Span, ...]
-    # Seconds that replace the settle this run drew (whole-second Ready stamps make it 4-5 s)
+    # Seconds that replace the settle this run drew (whole-second Ready stamps and kubesim's
+    # controller passes make it 4-5.5 s)
     # by the manifests' minReadySeconds; None when a Deployment never became Available.
     settle_shift: float | None = None
     # Traced runs only: every kubectl process, in seconds from the start of the run.

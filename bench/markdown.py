@@ -97,7 +97,8 @@ def _deploy(figure: DeployFigure) -> list[str]:
         "contender waits for Available).",
         "",
         "The controller counts `minReadySeconds` from the Ready condition's whole-second "
-        "timestamp, so each run draws a settle of 4-5 s at random.  *Settled wall* puts the "
+        "timestamp and kubesim's controller loop notices it at its next pass, so each run draws "
+        "a settle of 4-5.5 s at random (a real controller: about 5 s).  *Settled wall* puts the "
         f"written {figure.settle:g} s back in its place (wall + written settle - drawn settle, "
         "from kubesim's stamps of each pod Ready and Deployment Available), so runs compare "
         "without that lottery; the targets use it.",
