@@ -29,8 +29,11 @@ PEER = "peer-a"
 # Figures 2 and 3 as bench/RESULTS.md had them when issue 14 was filed: (median, worst run).
 # Figure 2 from the full run of commit f076d47 (before minReadySeconds, when Ready was the
 # finish line); figure 3 from bench/figure3.py, 2026-11-30 02:53 UTC, load average 17.
-# "No worse than today" is met while the median stays within today's range.
+# "No worse than today" is met while the median stays within today's range, or within
+# DIAGNOSIS_NOISE of today's median where that range is narrower (one run on a shared machine
+# moves more than some of those ranges).
 TODAY_DETECTION = (0.16, 0.21)
+DIAGNOSIS_NOISE = 0.10
 TODAY_DIAGNOSIS = {
     "image-never-loaded": (1.70, 2.99),
     "image-not-found": (1.71, 1.72),
@@ -165,7 +168,11 @@ def diagnosis_verdicts(figure: DiagnosisFigure) -> list[Verdict]:
         runs = figure.of(failure.name, RUN.name)
         times = [r.seconds for r in runs if r.seconds is not None]
         today, worst = TODAY_DIAGNOSIS.get(failure.name, (DIAGNOSIS, DIAGNOSIS))
-        target = f"{failure.title}: no worse than today ({today:.2f} s, worst run {worst:.2f} s)"
+        allowed = max(worst, today * (1 + DIAGNOSIS_NOISE))
+        target = (
+            f"{failure.title}: no worse than today ({today:.2f} s; met up to {allowed:.2f} s, "
+            f"its worst run or +{DIAGNOSIS_NOISE:.0%})"
+        )
         if not times:
             verdicts.append(Verdict("3", target, "cause never named", False))
             continue
@@ -175,7 +182,7 @@ def diagnosis_verdicts(figure: DiagnosisFigure) -> list[Verdict]:
             if measured.median <= DIAGNOSIS
             else _slow_diagnosis(failure, any(r.capped for r in runs))
         )
-        verdicts.append(Verdict("3", target, measured.text(), measured.median <= worst, goal))
+        verdicts.append(Verdict("3", target, measured.text(), measured.median <= allowed, goal))
     if figure.transients:
         codes = sorted({t.returncode for t in figure.transients})
         verdicts.append(
