@@ -71,7 +71,10 @@ def _timeline(plt: Any, figure: DeployFigure, path: Path) -> None:
     ax.axvline(figure.critical_path, color="grey", ls="--", lw=1)
     ax.text(figure.critical_path, -0.6, " critical path", fontsize=8, color="grey")
     ax.set_yticks(range(len(rows)), [label for label, _ in rows])
-    ax.set_xlabel("seconds from start (black tick: kubesim's last pod Ready; median run)")
+    ax.set_xlabel(
+        "seconds from start (black tick: all pods Ready, Deployments Available, endpoints ready; "
+        "median run)"
+    )
     ax.set_title("Deploy stages on the same scripted cluster")
     fig.tight_layout()
     fig.savefig(path, dpi=110)
@@ -112,9 +115,19 @@ def _diagnosis(plt: Any, figure: DiagnosisFigure, path: Path) -> None:
     plt.close(fig)
 
 
-def draw(deploy: DeployFigure, diagnosis: DiagnosisFigure, out: Path) -> tuple[str, ...]:
-    """Writes the PNGs into ``out``; raises PlotsUnavailableError without matplotlib."""
+def draw(
+    deploy: DeployFigure | None, diagnosis: DiagnosisFigure | None, out: Path
+) -> tuple[str, ...]:
+    """Writes the PNGs of the figures measured into ``out``; raises PlotsUnavailableError
+    without matplotlib."""
+    if deploy is None and diagnosis is None:
+        return ()
     plt = _pyplot()
-    _timeline(plt, deploy, out / TIMELINE)
-    _diagnosis(plt, diagnosis, out / DIAGNOSIS)
-    return TIMELINE, DIAGNOSIS
+    written = []
+    if deploy is not None:
+        _timeline(plt, deploy, out / TIMELINE)
+        written.append(TIMELINE)
+    if diagnosis is not None:
+        _diagnosis(plt, diagnosis, out / DIAGNOSIS)
+        written.append(DIAGNOSIS)
+    return tuple(written)

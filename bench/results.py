@@ -17,6 +17,8 @@ from bench.scale import ScaleFigure
 from bench.teardown import TeardownFigure
 from bench.verdicts import Verdict
 
+ALL_FIGURES = (1, 2, 3, 4, 5, 6)
+
 
 @dataclass(frozen=True)
 class Settings:
@@ -28,6 +30,8 @@ class Settings:
     diagnosis_cap: float
     speed: float
     replicas: tuple[int, ...]
+    # The figures measured (``--only``); figure 1 and 2 come from the same runs.
+    figures: tuple[int, ...] = ALL_FIGURES
 
 
 @dataclass(frozen=True)
@@ -35,16 +39,19 @@ class BenchResults:
     machine: Machine
     settings: Settings
     seconds: float
-    deploy: DeployFigure
-    diagnosis: DiagnosisFigure
-    scale: ScaleFigure
+    # None: not measured in this run (``--only``).
+    deploy: DeployFigure | None
+    diagnosis: DiagnosisFigure | None
+    scale: ScaleFigure | None
     teardown: TeardownFigure | None
     teardown_note: str
-    rerun: RerunFigure
+    rerun: RerunFigure | None
     verdicts: tuple[Verdict, ...]
     # PNG file names written beside RESULTS.md, or why there are none.
     plots: tuple[str, ...]
     plots_note: str
+    # The 1-minute load average at the start and at the end of the run (a shared machine).
+    load: tuple[float, float] = (0.0, 0.0)
 
 
 def write_json(results: BenchResults, path: Path) -> None:

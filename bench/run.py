@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""``python bench/run.py [--quick] [--out DIR]``: every figure of the bench in one run.
+"""``python bench/run.py [--quick] [--out DIR] [--only 1,5]``: every figure of the bench in one
+run, or only some of them.
 
 One command, one machine state: all comparisons are made inside this process's run, so the
 numbers in RESULTS.md are comparable with each other even on a noisy shared machine.
@@ -8,6 +9,8 @@ numbers in RESULTS.md are comparable with each other even on a noisy shared mach
 from __future__ import annotations
 
 import argparse
+import dataclasses
+import os
 import sys
 import time
 from pathlib import Path
@@ -18,7 +21,7 @@ from bench import deploy_overhead, diagnosis, rerun, scale, teardown
 from bench.machine import describe
 from bench.markdown import render
 from bench.plots import PlotsUnavailableError, draw
-from bench.results import BenchResults, Settings, write_json
+from bench.results import ALL_FIGURES, BenchResults, Settings, write_json
 from bench.scenarios import DEPLOY, scripted
 from bench.verdicts import all_verdicts
 
@@ -60,26 +63,34 @@ def _say(text: str) -> None:
 
 def run_all(settings: Settings, out: Path) -> BenchResults:
     kubectl = pinned_kubectl()
-    started = time.monotonic()
+    started, load = time.monotonic(), os.getloadavg()[0]
     machine = describe(kubectl)
-    _say(f"1-2 deploy overhead and detection latency, {settings.rounds} rounds")
-    deploy = deploy_overhead.measure(scripted(DEPLOY, settings.speed), kubectl, settings.rounds)
-    _say(f"3 time to diagnosis (cap {settings.diagnosis_cap:g} s)")
-    diagnosed = diagnosis.measure(
-        kubectl, settings.diagnosis_runs, settings.diagnosis_cap, settings.speed
-    )
-    _say(f"4 scale {settings.replicas}")
-    scaled = scale.measure(kubectl, settings.replicas, settings.later_rounds, settings.speed)
-    _say("5 teardown")
-    torn: teardown.TeardownFigure | None = None
+    wanted = set(settings.figures)
+    deploy = diagnosed = scaled = reran = torn = None
     teardown_note = ""
-    try:
-        torn = teardown.measure(kubectl, settings.later_rounds, settings.speed)
-    except teardown.TeardownUnavailableError as missing:
-        teardown_note = f"figure 5 skipped: {missing}"
-        _say(teardown_note)
-    _say("6 idempotent re-run")
-    reran = rerun.measure(kubectl, settings.later_rounds)
+    if wanted & {1, 2}:
+        _say(f"1-2 deploy overhead and detection latency, {settings.rounds} rounds")
+        deploy = deploy_overhead.measure(scripted(DEPLOY, settings.speed), kubectl, settings.rounds)
+    if 3 in wanted:
+        _say(f"3 time to diagnosis (cap {settings.diagnosis_cap:g} s)")
+        diagnosed = diagnosis.measure(
+            kubectl, settings.diagnosis_runs, settings.diagnosis_cap, settings.speed
+        )
+    if 4 in wanted:
+        _say(f"4 scale {settings.replicas}")
+        scaled = scale.measure(kubectl, settings.replicas, settings.later_rounds, settings.speed)
+    if 5 in wanted:
+        _say("5 teardown")
+        try:
+            torn = teardown.measure(kubectl, settings.later_rounds, settings.speed)
+        except teardown.TeardownUnavailableError as missing:
+            teardown_note = f"figure 5 skipped: {missing}"
+            _say(teardown_note)
+    else:
+        teardown_note = "not measured in this run (--only)"
+    if 6 in wanted:
+        _say("6 idempotent re-run")
+        reran = rerun.measure(kubectl, settings.later_rounds)
     try:
         plots, plots_note = draw(deploy, diagnosed, out), ""
     except PlotsUnavailableError as missing:
@@ -98,16 +109,36 @@ def run_all(settings: Settings, out: Path) -> BenchResults:
         verdicts=tuple(all_verdicts(deploy, diagnosed, scaled, torn, teardown_note, reran)),
         plots=plots,
         plots_note=plots_note,
+        load=(load, os.getloadavg()[0]),
     )
+
+
+def _figures(text: str) -> tuple[int, ...]:
+    """``--only 1,5``: the figures to measure (1 and 2 are one measurement)."""
+    try:
+        figures = tuple(sorted({int(part) for part in text.split(",") if part.strip()}))
+    except ValueError:
+        figures = ()
+    if not figures or not set(figures) <= set(ALL_FIGURES):
+        raise argparse.ArgumentTypeError(f"expected figure numbers 1-6 like 1,5, got {text!r}")
+    return figures
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="bench/run.py", description=__doc__)
     parser.add_argument("--quick", action="store_true", help="one short round of everything")
     parser.add_argument("--out", type=Path, default=BENCH, help="where RESULTS.md goes")
+    parser.add_argument(
+        "--only",
+        type=_figures,
+        default=ALL_FIGURES,
+        metavar="N,N",
+        help="measure only these figures, e.g. 1,5 (the others show as not measured)",
+    )
     args = parser.parse_args(argv)
     args.out.mkdir(parents=True, exist_ok=True)
-    results = run_all(QUICK if args.quick else FULL, args.out)
+    settings = dataclasses.replace(QUICK if args.quick else FULL, figures=args.only)
+    results = run_all(settings, args.out)
     (args.out / "RESULTS.md").write_text(render(results))
     write_json(results, args.out / "results.json")
     _say(f"wrote {args.out / 'RESULTS.md'} and results.json in {results.seconds:.0f} s")

@@ -10,6 +10,13 @@ the other, so
 (an image marked ``present`` skips its pull).  Stages without pods (namespace, storage,
 configuration) add nothing.  The images per stage come from the same plan run.py follows, so the
 formula follows the manifests if they change.
+
+The settle term (``minReadySeconds``, 5 s on the four app Deployments) is real seconds, never
+scaled by ``speed``: a Deployment is Available only that long after its pod is Ready, for
+run.py and the peers alike, since all of them wait for Available.  The controller counts it from
+the Ready condition's whole-second ``lastTransitionTime``, so a run really waits 4-5 s, at
+random; figure 1 measures what each run got and normalises it to the written value
+(``recorder.StoreRecorder.settle_shift``).
 """
 
 from __future__ import annotations
@@ -18,7 +25,7 @@ from dataclasses import dataclass
 
 import yaml
 
-from asky_scripts.model.stages import load_plan
+from asky_scripts.model.stages import PlannedStage, load_plan
 from kubesim import Scenario
 
 DEPLOY = """
@@ -137,25 +144,48 @@ def scripted(text: str, speed: float = 1.0) -> Scenario:
     return Scenario.from_dict({**data, "speed": speed})
 
 
+def _settle(planned: PlannedStage) -> float:
+    """The stage's largest minReadySeconds: the manifests' real seconds, not scripted ones."""
+    return max(
+        (
+            float(m.obj["spec"].get("minReadySeconds", 0))
+            for m in planned.manifests
+            if m.kind == "Deployment"
+        ),
+        default=0.0,
+    )
+
+
 def stage_floors(scenario: Scenario) -> dict[str, float]:
     """Each stage's share of the critical path, in real seconds."""
     floors: dict[str, float] = {}
     for planned in load_plan():
         slowest = 0.0
-        settle = 0.0
         for manifest in planned.manifests:
             if manifest.kind != "Deployment":
                 continue
-            # minReadySeconds is the manifests' (real seconds, not scripted): a pod counts as
-            # available that long after Ready.
-            settle = max(settle, float(manifest.obj["spec"].get("minReadySeconds", 0)))
             pod_spec = manifest.obj["spec"]["template"]["spec"]
             for container in pod_spec.get("containers", []):
                 behaviour = scenario.image(str(container.get("image", "")))
                 pull = 0.0 if behaviour.present else behaviour.pull_delay
                 slowest = max(slowest, pull + behaviour.start_delay + behaviour.ready_delay)
-        floors[planned.stage.name] = scenario.seconds(slowest) + settle
+        floors[planned.stage.name] = scenario.seconds(slowest) + _settle(planned)
     return floors
+
+
+def settle_seconds() -> float:
+    """The settle share of the critical path (each stage's largest minReadySeconds, summed)."""
+    return sum(_settle(planned) for planned in load_plan())
+
+
+def min_ready_seconds() -> dict[str, float]:
+    """Each Deployment's ``minReadySeconds`` in the manifests (0 where it has none)."""
+    return {
+        str(manifest.obj["metadata"]["name"]): float(manifest.obj["spec"].get("minReadySeconds", 0))
+        for planned in load_plan()
+        for manifest in planned.manifests
+        if manifest.kind == "Deployment"
+    }
 
 
 def critical_path(scenario: Scenario) -> float:

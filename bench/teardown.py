@@ -2,16 +2,20 @@
 
 Each round deploys with run.py (not timed) on a fresh kubesim whose namespace takes
 ``namespaceFinalizeDelay`` to finalize, then times terminate.py, and in the same round the
-original terminate steps on another fresh kubesim.
+original terminate steps on another fresh kubesim.  Each round ends with one more terminate.py
+whose kubectl is the timed shim, to list its kubectl processes (never compared: the shim costs
+a bash start per call).
 """
 
 from __future__ import annotations
 
 import json
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 from bench.contenders import ORIGINAL_TERMINATE, REPO, RUN, TERMINATE, Contender, launch
+from bench.kubectl_shim import Call, CountingKubectl
 from bench.processes import TimedRun
 from bench.scenarios import TEARDOWN, finalize_floor, scripted
 from kubesim import KubeSim, Scenario
@@ -42,24 +46,36 @@ class TeardownSample:
     wall: float
     returncode: int
     phases: Phases | None = None
+    # Traced runs only: every kubectl process, in seconds from the start of the run.
+    calls: tuple[Call, ...] = ()
 
 
 @dataclass(frozen=True)
 class TeardownFigure:
     finalize_floor: float
     samples: tuple[TeardownSample, ...]
+    traces: tuple[TeardownSample, ...] = ()
 
     def of(self, contender: str) -> list[TeardownSample]:
         return [s for s in self.samples if s.contender == contender and s.returncode == 0]
 
+    def traced(self) -> list[TeardownSample]:
+        return [s for s in self.traces if s.returncode == 0]
 
-def _one(contender: Contender, scenario: Scenario, kubectl: Path) -> TeardownSample:
+
+def _one(
+    contender: Contender, scenario: Scenario, kubectl: Path, shim: CountingKubectl | None = None
+) -> TeardownSample:
     with KubeSim(scenario) as sim:
         deployed = launch(RUN, sim, kubectl, wait_timeout=WAIT_TIMEOUT, cap=CAP_SECONDS)
         if deployed.returncode != 0:
             raise RuntimeError(f"deploy before the teardown failed:\n{deployed.output}")
-        run = launch(contender, sim, kubectl, wait_timeout=WAIT_TIMEOUT, cap=CAP_SECONDS)
-    return TeardownSample(contender.name, run.wall, run.returncode, _phases(run))
+        if shim is not None:
+            shim.reset()
+        binary = shim.path if shim is not None else kubectl
+        run = launch(contender, sim, binary, wait_timeout=WAIT_TIMEOUT, cap=CAP_SECONDS)
+    calls = tuple(shim.timed_calls(origin=run.started)) if shim is not None else ()
+    return TeardownSample(contender.name, run.wall, run.returncode, _phases(run), calls)
 
 
 def _phases(run: TimedRun) -> Phases | None:
@@ -79,9 +95,11 @@ def measure(kubectl: Path, rounds: int, speed: float) -> TeardownFigure:
     if not (REPO / TERMINATE.program).exists():
         raise TeardownUnavailableError(f"{TERMINATE.program} does not exist yet")
     scenario = scripted(TEARDOWN, speed)
-    samples = [
-        _one(contender, scenario, kubectl)
-        for _ in range(rounds)
-        for contender in (TERMINATE, ORIGINAL_TERMINATE)
-    ]
-    return TeardownFigure(finalize_floor(scenario), tuple(samples))
+    samples: list[TeardownSample] = []
+    traces: list[TeardownSample] = []
+    with tempfile.TemporaryDirectory(prefix="bench-trace-") as scratch:
+        shim = CountingKubectl(kubectl, Path(scratch))
+        for _ in range(rounds):
+            samples += [_one(c, scenario, kubectl) for c in (TERMINATE, ORIGINAL_TERMINATE)]
+            traces.append(_one(TERMINATE, scenario, kubectl, shim))
+    return TeardownFigure(finalize_floor(scenario), tuple(samples), tuple(traces))
