@@ -32,20 +32,35 @@ def _json(line: str) -> dict[str, object] | None:
 
 
 def run_py_spans(run: TimedRun) -> list[Span]:
+    """Each stage from its "started" line to its own "done" line, paired by name: stages of
+    the dependency graph overlap (storage beside configuration, services beside the database's
+    log), so the next line is not the end of the last start.  A failure ends every open one."""
     spans: list[Span] = []
-    open_stage: tuple[str, float] | None = None
+    open_stages: dict[str, float] = {}
     for at, line in run.lines:
         record = _json(line)
         if record is None:
             continue
-        if record.get("event") == "stage" and record.get("status") == "started":
-            open_stage = (str(record["stage"]), at - run.started)
-        elif open_stage and record.get("event") in ("stage", "failure"):
-            spans.append(Span(open_stage[0], open_stage[1], at - run.started))
-            open_stage = None
-    if open_stage:
-        spans.append(Span(open_stage[0], open_stage[1], run.wall))
+        stage, status = str(record.get("stage", "")), record.get("status")
+        if record.get("event") == "stage" and status == "started":
+            open_stages[stage] = at - run.started
+        elif record.get("event") == "stage" and stage in open_stages:
+            spans.append(Span(stage, open_stages.pop(stage), at - run.started))
+        elif record.get("event") == "failure":
+            spans += [Span(name, start, at - run.started) for name, start in open_stages.items()]
+            open_stages.clear()
+    spans += [Span(name, start, run.wall) for name, start in open_stages.items()]
     return spans
+
+
+def covered_seconds(spans: list[Span]) -> float:
+    """The time inside at least one stage: overlapping stages count once."""
+    total, reach = 0.0, float("-inf")
+    for span in sorted(spans, key=lambda s: s.start):
+        if span.end > reach:
+            total += span.end - max(span.start, reach)
+            reach = span.end
+    return total
 
 
 def peer_spans(run: TimedRun) -> list[Span]:

@@ -13,7 +13,7 @@ from bench.diagnosis import DiagnosisFigure
 from bench.rerun import RerunFigure
 from bench.scale import ScaleFigure
 from bench.scenarios import FAILURES, Failure
-from bench.stages import seconds_in
+from bench.stages import covered_seconds, seconds_in
 from bench.stats import spread
 from bench.teardown import TeardownFigure
 
@@ -74,7 +74,7 @@ def stage_excess(figure: DeployFigure) -> dict[str, float]:
         for stage, floor in floors.items()
     }
     excess["outside stages"] = spread(
-        [r.wall - sum(s.seconds for s in r.spans) for r in runs]
+        [r.wall - covered_seconds(list(r.spans)) for r in runs]
     ).median
     return excess
 

@@ -57,7 +57,9 @@ class ReplicaSetController:
         self.ctx = ctx
 
     def reconcile(self) -> float | None:
-        """Returns when a ready pod next becomes available (minReadySeconds), if one will."""
+        """Returns how long until a ready pod next becomes available (minReadySeconds), if one
+        will: the manager's wait is relative, and an absolute instant there meant a 0.5 s idle
+        tick instead (replica_set.go re-queues the ReplicaSet for about minReadySeconds)."""
         store = self.ctx.store
         self._next_available: float | None = None
         pods_by_owner: dict[str, list[JSON]] = {}
@@ -70,7 +72,9 @@ class ReplicaSetController:
             pods = pods_by_owner.get(replica_set["metadata"]["uid"], [])
             self._scale(replica_set, [p for p in pods if _active(p)])
             self._report(replica_set)
-        return self._next_available
+        if self._next_available is None:
+            return None
+        return max(0.0, self._next_available - time.monotonic())
 
     def _scale(self, replica_set: JSON, active: list[JSON]) -> None:
         wanted = replica_set["spec"].get("replicas", 1)
