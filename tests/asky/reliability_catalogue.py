@@ -327,8 +327,10 @@ CASES: tuple[Case, ...] = (
         "field not declared in schema",
         "correct the manifest named above",
         "Fix the field the apiserver names, in the file shown; nothing was applied.",
+        # Into the deployed namespace: a new one is validated in "default" instead.
         Provocation(
-            edit=("deployments/gateway.yaml", "revisionHistoryLimit:", "revisionHistoryLimt:")
+            edit=("deployments/gateway.yaml", "revisionHistoryLimit:", "revisionHistoryLimt:"),
+            deployed="asky",
         ),
         see_also=("test_asky_e2e_run.py::test_typo_in_a_late_manifest_changes_nothing",),
     ),
@@ -358,7 +360,8 @@ CASES: tuple[Case, ...] = (
                 "disruption-budgets/auth.yaml",
                 "apiVersion: policy/v1\n",
                 "apiVersion: policy/v1beta1\n",
-            )
+            ),
+            deployed="asky",
         ),
     ),
     _run(
