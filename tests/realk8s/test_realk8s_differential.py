@@ -254,7 +254,19 @@ _NORMALISE = [
 ]
 
 
+# client-go's reflector (tools/cache/reflector.go) logs this when ``kubectl wait`` stops its
+# informer right after the condition was met and the cancelled watch races the log line: a
+# timing of kubectl's own shutdown, seen now and then against the real server, not a difference
+# of the server's.
+_WATCH_CANCELLED = re.compile(
+    r'^[IWEF]\d{4} [\d:.]+\s+\d+ reflector\.go:\d+\] "Warning: watch ended with error".*'
+    r"context canceled.*$\n?",
+    re.MULTILINE,
+)
+
+
 def normalise(text: str) -> str:
+    text = _WATCH_CANCELLED.sub("", text)
     for pattern, replacement in _NORMALISE:
         text = pattern.sub(replacement, text)
     return "\n".join(line.rstrip() for line in text.strip().splitlines())
