@@ -43,3 +43,15 @@ def name_of(obj: Obj) -> str:
 
 def kind_of(obj: Obj) -> str:
     return str(obj.get("kind", ""))
+
+
+def uid_of(obj: Obj) -> str:
+    return str(meta(obj).get("uid", ""))
+
+
+def condition(obj: Obj, kind: str) -> Obj | None:
+    for cond in status(obj).get("conditions") or []:
+        if cond.get("type") == kind:
+            found: Obj = cond
+            return found
+    return None

@@ -1,23 +1,11 @@
-"""Reading what readiness needs of an object beyond cluster/objects.py: its uid, a condition,
-what it owns, its containers' statuses."""
+"""Reading what readiness needs of an object beyond cluster/objects.py: what it owns, its
+containers' statuses."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 
-from asky_scripts.cluster.objects import Obj, meta, status
-
-
-def uid_of(obj: Obj) -> str:
-    return str(meta(obj).get("uid", ""))
-
-
-def condition(obj: Obj, kind: str) -> Obj | None:
-    for cond in status(obj).get("conditions") or []:
-        if cond.get("type") == kind:
-            found: Obj = cond
-            return found
-    return None
+from asky_scripts.cluster.objects import Obj, meta, status, uid_of
 
 
 def owned_by(owner: Obj, objects: Iterable[Obj]) -> list[Obj]:

@@ -10,9 +10,9 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 
-from asky_scripts.cluster.objects import Obj, annotations_of, name_of, spec, status
+from asky_scripts.cluster.objects import Obj, annotations_of, condition, name_of, spec, status
 from asky_scripts.readiness import base
-from asky_scripts.readiness.accessors import condition, owned_by
+from asky_scripts.readiness.accessors import owned_by
 from asky_scripts.readiness.pod import pod_verdict
 from asky_scripts.readiness.verdict import Failed, Ready, Stopwatch, Verdict, Waiting
 

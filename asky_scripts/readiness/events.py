@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
-from asky_scripts.cluster.objects import Obj, field, meta, name_of
-from asky_scripts.readiness.accessors import uid_of
+from asky_scripts.cluster.objects import Obj, field, meta, name_of, uid_of
 
 
 def events_about(events: Iterable[Obj], obj: Obj) -> list[Obj]:

@@ -7,9 +7,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from asky_scripts.cluster.objects import Obj, status
+from asky_scripts.cluster.objects import Obj, condition, status, uid_of
 from asky_scripts.model.capacity import never_fits
-from asky_scripts.readiness.accessors import condition, container_statuses, uid_of
+from asky_scripts.readiness.accessors import container_statuses
 from asky_scripts.readiness.containers import container_failure, exited_once, waiting_reasons
 from asky_scripts.readiness.events import (
     event_count,

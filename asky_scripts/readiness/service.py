@@ -10,9 +10,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from asky_scripts.cluster.objects import Obj, field, labels_of, name_of, spec, status
+from asky_scripts.cluster.objects import Obj, field, labels_of, name_of, spec, status, uid_of
 from asky_scripts.readiness import base
-from asky_scripts.readiness.accessors import uid_of
 from asky_scripts.readiness.deployment import workload_evidence
 from asky_scripts.readiness.verdict import Failed, Ready, Stopwatch, Verdict, Waiting
 

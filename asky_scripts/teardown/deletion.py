@@ -21,9 +21,10 @@ from asky_scripts.cluster.kinds import resource
 from asky_scripts.cluster.kubectl import Kubectl, RetryNotice
 from asky_scripts.cluster.objects import Obj, kind_of, meta, name_of
 from asky_scripts.errors import FailureReport, StageTimeoutError
+from asky_scripts.model.ownership import owner_selector
 from asky_scripts.teardown.explain import explain, remaining_resources
 from asky_scripts.teardown.finalize import strip_finalizers
-from asky_scripts.teardown.plan import Target, TeardownPlan, selector
+from asky_scripts.teardown.plan import Target, TeardownPlan
 
 #: Quiet for this long: most teardowns finish before anything needs explaining.
 EXPLAIN_AFTER_SECONDS = 3.0
@@ -90,7 +91,14 @@ class Deletion:
         are left (one request per kind instead of one per object), by name otherwise."""
         if all(t.namespace for t in targets):
             kinds = ",".join(sorted({resource(t.kind) for t in targets}))
-            return ["get", kinds, "-n", self._plan.namespace, "-l", selector(self._plan.namespace)]
+            return [
+                "get",
+                kinds,
+                "-n",
+                self._plan.namespace,
+                "-l",
+                owner_selector(self._plan.namespace),
+            ]
         return [
             "get",
             *(t.resource_ref for t in targets),

@@ -27,8 +27,8 @@ from asky_scripts.cluster.lock import LOCK_NAME
 from asky_scripts.cluster.objects import Obj, kind_of, name_of, spec
 from asky_scripts.model import run_sh
 from asky_scripts.model.manifests import MANIFESTS_DIR
-from asky_scripts.model.ownership import is_ours
-from asky_scripts.teardown.plan import Found, selector
+from asky_scripts.model.ownership import is_ours, owner_selector
+from asky_scripts.teardown.plan import Found
 
 #: What a default teardown deletes: the namespace (with everything in it) and our volume.
 DEFAULT_DELETES = ("namespaces", "persistentvolumes")
@@ -88,7 +88,7 @@ def _contents(kubectl: Kubectl, namespace: str) -> list[Obj]:
 
 
 def _volumes(kubectl: Kubectl, namespace: str) -> list[Obj]:
-    return kubectl.get_items(["get", "persistentvolumes", "-l", selector(namespace)])
+    return kubectl.get_items(["get", "persistentvolumes", "-l", owner_selector(namespace)])
 
 
 def read(kubectl: Kubectl, namespace: str, context: str | None) -> Snapshot:

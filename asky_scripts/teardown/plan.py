@@ -15,14 +15,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from asky_scripts.cluster.kinds import resource
-from asky_scripts.cluster.objects import Obj, kind_of, meta, name_of, spec
+from asky_scripts.cluster.objects import Obj, kind_of, meta, name_of, spec, uid_of
 from asky_scripts.errors import ClusterRefusedError
 from asky_scripts.model.ownership import is_ours, owner_selector
-
-
-def selector(namespace: str) -> str:
-    """The label selector of every object run.py made for ``namespace``."""
-    return owner_selector(namespace)
 
 
 @dataclass(frozen=True)
@@ -36,13 +31,7 @@ class Target:
 
     @classmethod
     def of(cls, obj: Obj) -> Target:
-        found = meta(obj)
-        return cls(
-            kind_of(obj),
-            name_of(obj),
-            str(found.get("namespace", "")),
-            str(found.get("uid", "")),
-        )
+        return cls(kind_of(obj), name_of(obj), str(meta(obj).get("namespace", "")), uid_of(obj))
 
     @property
     def ref(self) -> str:
@@ -120,7 +109,7 @@ def check_namespace_owner(found: Found, *, force: bool) -> None:
         return
     raise ClusterRefusedError(
         f"namespace {found.namespace} exists but was not created by asky-scripts (labels "
-        f"{selector(found.namespace)} missing); nothing was deleted",
+        f"{owner_selector(found.namespace)} missing); nothing was deleted",
         hint="check --namespace and --context; --force deletes it anyway, with everything in it",
     )
 
